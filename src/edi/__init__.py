@@ -1,0 +1,44 @@
+"""edi: fast, lossless X12 EDI for HIPAA 5010 transactions.
+
+    doc = edi.read_file("remit.835")
+    for txn in doc.transactions:
+        print(txn.set_id, txn.control_number, txn.version, len(txn))
+    assert edi.write(doc) == open("remit.835", "rb").read()
+
+`edi.BACKEND` says whether the Cython kernels ("cython") or their pure-Python twins ("python")
+are in use; `EDI_NO_EXTENSIONS=1` forces the twins.
+"""
+from __future__ import annotations
+
+import os
+
+from ._backend import BACKEND
+from .dialect import Delimiters, Dialect
+from .envelope import build_document
+from .errors import EdiError, EdiSyntaxError, Finding, FindingCode, Location, Severity
+from .index import SegmentIndex
+from .model import Document, Group, Interchange, Segment, Transaction
+from .stream import TransactionReader, iter_transactions
+from .tokenizer import DEFAULT_LIMITS, Limits, tokenize
+from .writer import write
+
+__version__ = "0.1.0"
+
+
+def read(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read X12 bytes (one or more interchanges) into a Document. Strict mode raises
+    `EdiSyntaxError` on anything lenient mode (the default) repairs and reports as a finding."""
+    return build_document(tokenize(data, strict=strict, limits=limits))
+
+
+def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read an X12 file into a Document."""
+    with open(path, "rb") as f:
+        return read(f.read(), strict=strict, limits=limits)
+
+
+__all__ = [
+    "BACKEND", "DEFAULT_LIMITS", "Delimiters", "Dialect", "Document", "EdiError", "EdiSyntaxError", "Finding",
+    "FindingCode", "Group", "Interchange", "Limits", "Location", "Segment", "SegmentIndex", "Severity",
+    "Transaction", "TransactionReader", "iter_transactions", "read", "read_file", "tokenize", "write",
+]

@@ -1,0 +1,195 @@
+"""Envelope structure: ISA/IEA, GS/GE and ST/SE pairs found in a SegmentIndex, with the control
+checks of DOMAIN section 8 (counts, control numbers, missing trailers, duplicates) as findings.
+
+Only the control segments are visited in Python; counting the segments of a set is array work.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import Finding, FindingCode, Location
+from .index import SegmentIndex, pack_tag
+from .model import Document, Group, Interchange, Segment, Transaction
+
+TAG = {name: pack_tag(name) for name in ("ISA", "IEA", "GS", "GE", "ST", "SE", "TA1")}
+#: Segments that may stand in an interchange outside any transaction set.
+INTERCHANGE_LEVEL = {TAG["ISA"], TAG["IEA"], TAG["GS"], TAG["GE"], TAG["TA1"]}
+
+
+def build_document(index: SegmentIndex) -> Document:
+    """Assemble the Interchange/Group/Transaction tree and check its control values."""
+    builder = _Builder(index)
+    builder.walk()
+    findings = list(index.findings) + builder.findings
+    return Document(index, builder.interchanges, findings)
+
+
+class _Builder:
+    def __init__(self, index: SegmentIndex):
+        self.index = index
+        self.tags = index.seg_tag
+        self.interchanges: list[Interchange] = []
+        self.findings: list[Finding] = []
+        self.interchange: Interchange | None = None
+        self.group: Group | None = None
+        self.transaction: Transaction | None = None
+        # Segments counted by SE01: every non-empty segment.
+        self.counted = np.concatenate(([0], np.cumsum(index.seg_len > 0)))
+
+    def walk(self) -> None:
+        tags = self.tags
+        upper = tags & ~np.uint32(0x202020)  # lowercase ids still frame the envelope
+        controls = np.flatnonzero(np.isin(upper, np.array(list(TAG.values())[:6], dtype=np.uint32)))
+        covered = np.zeros(len(tags), dtype=bool)
+        for i in controls.tolist():
+            tag = int(upper[i])
+            if tag == TAG["ISA"]:
+                self.close_interchange(i - 1)
+                self.interchange = Interchange(self.index, i, i, Segment(self.index, i), None, self.index.delimiters(i))
+                self.interchanges.append(self.interchange)
+            elif tag == TAG["GS"]:
+                self.close_group(i - 1)
+                interchange = self.open_interchange(i)
+                self.group = Group(self.index, i, i, Segment(self.index, i), None, interchange)
+                interchange.groups.append(self.group)
+            elif tag == TAG["ST"]:
+                self.close_transaction(i - 1)
+                group = self.open_group(i)
+                self.transaction = Transaction(self.index, i, i, Segment(self.index, i), None, group)
+                group.transactions.append(self.transaction)
+            elif tag == TAG["SE"]:
+                if self.transaction is None:
+                    self.outside(i)
+                    continue
+                self.transaction.trailer = Segment(self.index, i)
+                self.close_transaction(i)
+            elif tag == TAG["GE"]:
+                self.close_transaction(i - 1)
+                if self.group is None or self.group.header is None:
+                    self.outside(i)
+                    continue
+                self.group.trailer = Segment(self.index, i)
+                self.close_group(i)
+            elif tag == TAG["IEA"]:
+                self.close_group(i - 1)
+                if self.interchange is None or self.interchange.header is None:
+                    self.outside(i)
+                    continue
+                self.interchange.trailer = Segment(self.index, i)
+                self.close_interchange(i)
+        self.close_interchange(len(tags) - 1)
+        for interchange in self.interchanges:
+            interchange._snapshot()
+            for group in interchange.groups:
+                group._snapshot()
+        for txn in (t for ic in self.interchanges for t in ic.transactions):
+            covered[txn.first : txn.last + 1] = True
+        stray = np.flatnonzero(~covered & ~np.isin(upper, np.array(list(INTERCHANGE_LEVEL), dtype=np.uint32))
+                               & (self.index.seg_len > 0))
+        for i in stray.tolist():
+            if not (tags[i] == TAG["SE"] or tags[i] == TAG["GE"] or tags[i] == TAG["IEA"]):  # reported already
+                self.outside(i)
+        self.check_duplicates()
+
+    # --- opening containers that have no header ------------------------------------------
+    def open_interchange(self, i: int) -> Interchange:
+        if self.interchange is None:
+            self.interchange = Interchange(self.index, i, i, None, None, self.index.delimiters(i))
+            self.interchanges.append(self.interchange)
+        return self.interchange
+
+    def open_group(self, i: int) -> Group:
+        if self.group is None:
+            interchange = self.open_interchange(i)
+            self.group = Group(self.index, i, i, None, None, interchange)
+            interchange.groups.append(self.group)
+            self.findings.append(Finding(FindingCode.SET_OUTSIDE_GROUP, self.at(i, 2)))
+        return self.group
+
+    # --- closing, with the trailer checks --------------------------------------------------
+    def close_transaction(self, last: int) -> None:
+        txn, self.transaction = self.transaction, None
+        if txn is None:
+            return
+        txn.last = last
+        if txn.trailer is None:
+            self.report(txn, FindingCode.SE_MISSING, self.at(txn.first, None, txn))
+            return
+        se = txn.trailer
+        counted = int(self.counted[last + 1] - self.counted[txn.first])
+        if se[1].strip() != str(counted):
+            self.report(txn, FindingCode.SE_SEGMENT_COUNT, self.at(last, 1, txn), f"SE01 is not {counted}")
+        if se[2].strip() != txn.header[2].strip():
+            self.report(txn, FindingCode.ST_SE_CONTROL_MISMATCH, self.at(last, 2, txn))
+
+    def close_group(self, last: int) -> None:
+        self.close_transaction(last)
+        group, self.group = self.group, None
+        if group is None:
+            return
+        group.last = last
+        if group.header is None:
+            return
+        if group.trailer is None:
+            self.report(group, FindingCode.GE_MISSING, self.at(group.first, None))
+            return
+        ge = group.trailer
+        if ge[1].strip() != str(len(group.transactions)):
+            self.report(group, FindingCode.GE_SET_COUNT, self.at(last, 1), f"GE01 is not {len(group.transactions)}")
+        if ge[2].strip() != group.header[6].strip():
+            self.report(group, FindingCode.GS_GE_CONTROL_MISMATCH, self.at(last, 2))
+
+    def close_interchange(self, last: int) -> None:
+        self.close_group(last)
+        interchange, self.interchange = self.interchange, None
+        if interchange is None:
+            return
+        interchange.last = last
+        if interchange.header is None:
+            return
+        if interchange.trailer is None:
+            self.report(interchange, FindingCode.IEA_MISSING, self.at(interchange.first, None))
+            return
+        iea = interchange.trailer
+        if iea[1].strip() != str(len(interchange.groups)):
+            self.report(interchange, FindingCode.IEA_GROUP_COUNT, self.at(last, 1), f"IEA01 is not {len(interchange.groups)}")
+        if iea[2].strip() != interchange.header[13].strip():
+            self.report(interchange, FindingCode.ISA_IEA_CONTROL_MISMATCH, self.at(last, 2))
+
+    def check_duplicates(self) -> None:
+        """ISA13 unique in the file, GS06 in its interchange, ST02 in its group."""
+        seen_isa: set[str] = set()
+        for interchange in self.interchanges:
+            if interchange.header is not None:
+                self.once(seen_isa, interchange.control_number, interchange, FindingCode.DUPLICATE_INTERCHANGE, 13)
+            seen_gs: set[str] = set()
+            for group in interchange.groups:
+                if group.header is not None:
+                    self.once(seen_gs, group.control_number, group, FindingCode.DUPLICATE_GROUP, 6)
+                seen_st: set[str] = set()
+                for txn in group.transactions:
+                    self.once(seen_st, txn.control_number, txn, FindingCode.DUPLICATE_SET, 2, txn)
+
+    def once(self, seen: set, value: str, container, code: FindingCode, element: int, txn=None) -> None:
+        if value in seen:
+            self.report(container, code, self.at(container.first, element, txn))
+        seen.add(value)
+
+    # --- findings ----------------------------------------------------------------------------
+    def report(self, container, code: FindingCode, location: Location, detail: str = "") -> None:
+        finding = Finding(code, location, detail)
+        container.findings.append(finding)
+        self.findings.append(finding)
+
+    def outside(self, i: int) -> None:
+        self.findings.append(Finding(FindingCode.SEGMENT_OUTSIDE_ENVELOPE, self.at(i, None)))
+
+    def at(self, i: int, element: int | None, txn: Transaction | None = None) -> Location:
+        """Location of segment i; with `txn`, also its position in that set (ST = 1)."""
+        segment = Segment(self.index, i)
+        set_position = None
+        if txn is not None and i >= txn.first:
+            set_position = int(self.counted[i + 1] - self.counted[txn.first])
+        location = segment.location
+        return Location(location.byte_offset, location.segment_number, location.segment_id, set_position,
+                        element=element)

@@ -1,0 +1,153 @@
+"""Errors that stop reading, and findings that are reported as data.
+
+Broken syntax raises `EdiSyntaxError` (a subclass of the one root `EdiError`) with a `Location`.
+Everything that can be read but is wrong or repaired becomes a `Finding`: a code that carries its
+TA1 / 999 acknowledgment code, a severity and a location. Messages name positions and segment ids,
+never element values, because element values may carry patient data.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something is: byte offset and segment number (1-based, in the file), segment id,
+    position in the transaction set (ST = 1), loop path, and element/component/repetition
+    (1-based, as in X12)."""
+
+    byte_offset: int | None = None
+    segment_number: int | None = None
+    segment_id: str | None = None
+    set_position: int | None = None
+    loop_path: str | None = None
+    element: int | None = None
+    component: int | None = None
+    repetition: int | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.byte_offset is not None:
+            parts.append(f"byte {self.byte_offset}")
+        if self.segment_number is not None:
+            seg = f"segment {self.segment_number}"
+            if self.segment_id:
+                seg += f" ({self.segment_id})"
+            parts.append(seg)
+        elif self.segment_id:
+            parts.append(f"segment {self.segment_id}")
+        if self.set_position is not None:
+            parts.append(f"set position {self.set_position}")
+        if self.loop_path:
+            parts.append(f"loop {self.loop_path}")
+        if self.element is not None:
+            elem = f"element {self.element:02d}"
+            if self.component is not None:
+                elem += f"-{self.component}"
+            if self.repetition is not None:
+                elem += f" repetition {self.repetition}"
+            parts.append(elem)
+        return ", ".join(parts) or "unknown location"
+
+
+class EdiError(Exception):
+    """The root of every error `edi` raises."""
+
+
+class EdiSyntaxError(EdiError):
+    """Input that cannot be read as X12, with the place where reading stopped."""
+
+    def __init__(self, message: str, location: Location):
+        super().__init__(f"{message} at {location}")
+        self.reason = message
+        self.location = location
+
+
+class Severity(enum.Enum):
+    ERROR = "error"  # the data is wrong: an acknowledgment rejects it
+    WARNING = "warning"  # the data was repaired or is suspicious, but was read
+    INFO = "info"
+
+
+class FindingCode(enum.Enum):
+    """What a finding is about. Each value is (name, severity, ack, ack code, description):
+    `ack` names the acknowledgment element that reports it (TA105, AK905, IK502), or None for
+    repairs that no acknowledgment reports."""
+
+    # Repairs made by the lenient reader (strict mode raises instead).
+    BYTE_ORDER_MARK = ("byte_order_mark", Severity.WARNING, None, None, "UTF-8 byte order mark before the ISA")
+    LEADING_TEXT = ("leading_text", Severity.WARNING, None, None, "text before the ISA was skipped")
+    ISA_LENGTH = ("isa_length", Severity.WARNING, None, None, "ISA is not 106 bytes; separators found by scanning")
+    ISA_DOT_PADDING = ("isa_dot_padding", Severity.WARNING, None, None, "ISA fixed-width field padded with '.'")
+    TERMINATOR_REPAIRED = ("terminator_repaired", Severity.WARNING, None, None, "whitespace after ISA16 taken as padding; the next character ends segments")
+    NO_REPETITION_SEPARATOR = ("no_repetition_separator", Severity.INFO, None, None, "ISA11 is not a usable repetition separator; repetitions are not split")
+    NO_INTERCHANGE = ("no_interchange", Severity.WARNING, None, None, "no ISA header; delimiters guessed from the first segment")
+    WHITESPACE_BETWEEN_SEGMENTS = ("whitespace_between_segments", Severity.INFO, None, None, "line breaks or spaces between segments")
+    EMPTY_SEGMENT = ("empty_segment", Severity.WARNING, None, None, "empty segment skipped")
+    BAD_SEGMENT_ID = ("bad_segment_id", Severity.ERROR, None, None, "segment id is not 2-3 letters or digits")
+    LOWERCASE_SEGMENT_ID = ("lowercase_segment_id", Severity.WARNING, None, None, "segment id in lowercase")
+    MISSING_TERMINATOR = ("missing_terminator", Severity.WARNING, None, None, "last segment has no terminator")
+    TRAILING_TEXT = ("trailing_text", Severity.WARNING, None, None, "text after the last IEA")
+    SEGMENT_OUTSIDE_ENVELOPE = ("segment_outside_envelope", Severity.ERROR, None, None, "segment outside any transaction set")
+
+    # Interchange (TA1 note codes, TA105).
+    ISA_IEA_CONTROL_MISMATCH = ("isa_iea_control_mismatch", Severity.ERROR, "TA105", "001", "IEA02 does not match ISA13")
+    IEA_GROUP_COUNT = ("iea_group_count", Severity.ERROR, "TA105", "021", "IEA01 does not match the number of groups")
+    IEA_MISSING = ("iea_missing", Severity.ERROR, "TA105", "023", "interchange has no IEA trailer")
+    DUPLICATE_INTERCHANGE = ("duplicate_interchange", Severity.ERROR, "TA105", "025", "ISA13 repeats an earlier interchange")
+
+    # Functional group (999 AK905).
+    GE_MISSING = ("ge_missing", Severity.ERROR, "AK905", "3", "group has no GE trailer")
+    GS_GE_CONTROL_MISMATCH = ("gs_ge_control_mismatch", Severity.ERROR, "AK905", "4", "GE02 does not match GS06")
+    GE_SET_COUNT = ("ge_set_count", Severity.ERROR, "AK905", "5", "GE01 does not match the number of transaction sets")
+    DUPLICATE_GROUP = ("duplicate_group", Severity.ERROR, "AK905", "19", "GS06 repeats an earlier group in the interchange")
+
+    # Transaction set (999 IK502).
+    SE_MISSING = ("se_missing", Severity.ERROR, "IK502", "2", "transaction set has no SE trailer")
+    ST_SE_CONTROL_MISMATCH = ("st_se_control_mismatch", Severity.ERROR, "IK502", "3", "SE02 does not match ST02")
+    SE_SEGMENT_COUNT = ("se_segment_count", Severity.ERROR, "IK502", "4", "SE01 does not match the number of segments")
+    SET_OUTSIDE_GROUP = ("set_outside_group", Severity.ERROR, "IK502", "18", "transaction set is not inside a GS/GE group")
+    DUPLICATE_SET = ("duplicate_set", Severity.ERROR, "IK502", "23", "ST02 repeats an earlier set in the group")
+
+    def __init__(self, name: str, severity: Severity, ack: str | None, ack_code: str | None, description: str):
+        self.id = name
+        self.severity = severity
+        self.ack = ack
+        self.ack_code = ack_code
+        self.description = description
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing found wrong or repaired, as data."""
+
+    code: FindingCode
+    location: Location
+    detail: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return self.code.severity
+
+    @property
+    def message(self) -> str:
+        text = self.code.description
+        if self.detail:
+            text += f" ({self.detail})"
+        return f"{text} at {self.location}"
+
+    def to_dict(self) -> dict:
+        """A JSON-able form, for `--json` outputs."""
+        loc = {k: getattr(self.location, k) for k in Location.__slots__ if getattr(self.location, k) is not None}
+        return {
+            "code": self.code.id,
+            "severity": self.severity.value,
+            "ack": self.code.ack,
+            "ack_code": self.code.ack_code,
+            "message": self.message,
+            "location": loc,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.severity.value}: {self.message}"

@@ -1,0 +1,153 @@
+"""SegmentIndex: where every segment and element of a buffer lies, as numpy arrays.
+
+No Python object exists per segment or element. For segment `i`:
+- `seg_start[i]` (int64) is its first byte and `seg_len[i]` (uint32) its length without the
+  terminator, so `seg_end = seg_start + seg_len`;
+- `seg_tag[i]` (uint32) is its 2-3 byte id packed first-byte-highest (0 if not a valid id);
+- its elements after the id are `elem_ptr[i]:elem_ptr[i+1]` (int64, CSR style), and
+  `elem_offset[k]` (uint16) is where element k starts, relative to the segment start. An element
+  ends one byte before the next one starts (the separator), the last one at the segment end.
+
+Storing element starts once, relative and 16-bit, keeps the index near the size of the input
+(segments are at most 65535 bytes; BIN payloads are the last element, so they may be longer).
+Absolute `elem_start`/`elem_end` arrays are computed on request.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .dialect import Delimiters, Dialect
+from .errors import Finding
+
+
+def pack_tag(segment_id: str) -> int:
+    """The `seg_tag` value of a segment id ("CLP" -> 0x434C50, "LX" -> 0x4C5800)."""
+    raw = segment_id.encode("ascii")
+    raw = raw + b"\0" * (3 - len(raw))
+    return (raw[0] << 16) | (raw[1] << 8) | raw[2]
+
+
+def unpack_tag(tag: int) -> str:
+    """The segment id of a `seg_tag` value ("" for 0)."""
+    raw = bytes(((tag >> 16) & 0xFF, (tag >> 8) & 0xFF, tag & 0xFF)).rstrip(b"\0")
+    return raw.decode("ascii", "replace")
+
+
+class SegmentIndex:
+    """The tokenizer's output: the buffer, the arrays, and the dialect of each interchange.
+
+    `chunk_first[k]` is the first segment of the k-th scanned run, written in `dialects[k]`
+    (one run per interchange, more when an interchange was resumed). `findings` lists what the
+    lenient reader repaired. Offsets are into `buf`; `base_offset` and `base_segment` say where
+    `buf` lies in its file when it is one window of a stream.
+    """
+
+    __slots__ = (
+        "buf", "seg_start", "seg_len", "seg_tag", "elem_ptr", "elem_offset",
+        "chunk_first", "dialects", "findings", "base_offset", "base_segment",
+    )
+
+    def __init__(self, buf: bytes, seg_start, seg_len, seg_tag, elem_ptr, elem_offset,
+                 chunk_first, dialects: list[Dialect], findings: list[Finding],
+                 base_offset: int = 0, base_segment: int = 0):
+        self.buf = buf
+        self.seg_start = seg_start
+        self.seg_len = seg_len
+        self.seg_tag = seg_tag
+        self.elem_ptr = elem_ptr
+        self.elem_offset = elem_offset
+        self.chunk_first = chunk_first
+        self.dialects = dialects
+        self.findings = findings
+        self.base_offset = base_offset  # file offset of buf[0] (a streaming window starts later)
+        self.base_segment = base_segment  # segments in the file before this index's first
+
+    def __len__(self) -> int:
+        return len(self.seg_start)
+
+    def __repr__(self) -> str:
+        return f"<SegmentIndex {len(self)} segments, {len(self.elem_offset)} elements, {len(self.buf)} bytes>"
+
+    @property
+    def seg_end(self) -> np.ndarray:
+        """Offset just past each segment's last byte (its terminator starts there)."""
+        return self.seg_start + self.seg_len
+
+    @property
+    def elem_start(self) -> np.ndarray:
+        """Absolute start offset of every element after the ids (computed on request)."""
+        counts = np.diff(self.elem_ptr)
+        return np.repeat(self.seg_start, counts) + self.elem_offset
+
+    @property
+    def elem_end(self) -> np.ndarray:
+        """Absolute end offset of every element after the ids (computed on request)."""
+        ends = self.elem_start - 1
+        if len(ends):
+            ends[:-1] = ends[1:]
+            lasts = self.elem_ptr[1:][np.diff(self.elem_ptr) > 0] - 1
+            ends[lasts] = self.seg_end[np.diff(self.elem_ptr) > 0]
+        return ends
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays (not the buffer)."""
+        return sum(a.nbytes for a in (self.seg_start, self.seg_len, self.seg_tag, self.elem_ptr, self.elem_offset))
+
+    def delimiters(self, i: int) -> Delimiters:
+        """The delimiters segment `i` is written with."""
+        return self.dialects[int(np.searchsorted(self.chunk_first, i, side="right")) - 1].delimiters
+
+    def segment_id(self, i: int) -> str:
+        """The id of segment `i` as written (uppercased for lookups by the caller if needed)."""
+        start = int(self.seg_start[i])
+        return self.buf[start : start + self.id_length(i)].decode("ascii", "replace")
+
+    def id_length(self, i: int) -> int:
+        first, last = self.elem_ptr[i], self.elem_ptr[i + 1]
+        return int(self.elem_offset[first]) - 1 if last > first else int(self.seg_len[i])
+
+    def element_count(self, i: int) -> int:
+        """Number of elements after the id."""
+        return int(self.elem_ptr[i + 1] - self.elem_ptr[i])
+
+    def element_span(self, i: int, j: int) -> tuple[int, int]:
+        """Absolute (start, end) of element j (1-based) of segment i; j must exist."""
+        start = int(self.seg_start[i])
+        k = int(self.elem_ptr[i]) + j - 1
+        elem_from = start + int(self.elem_offset[k])
+        if k + 1 < self.elem_ptr[i + 1]:
+            return elem_from, start + int(self.elem_offset[k + 1]) - 1
+        return elem_from, start + int(self.seg_len[i])
+
+    def element(self, i: int, j: int) -> bytes:
+        """Element j (1-based, 0 is the id) of segment i as bytes; b"" when absent."""
+        if j == 0:
+            start = int(self.seg_start[i])
+            return self.buf[start : start + self.id_length(i)]
+        if j < 0 or j > self.element_count(i):
+            return b""
+        a, b = self.element_span(i, j)
+        return self.buf[a:b]
+
+    def elements(self, i: int) -> list[bytes]:
+        """All elements of segment i, the id first."""
+        start = int(self.seg_start[i])
+        raw = self.buf[start : start + int(self.seg_len[i])]
+        if self.element_count(i) == 0:
+            return [raw]
+        # The separator is the byte before the first element's start.
+        sep = raw[int(self.elem_offset[self.elem_ptr[i]]) - 1 : int(self.elem_offset[self.elem_ptr[i]])]
+        if raw.startswith(b"BIN"):
+            first = int(self.elem_offset[self.elem_ptr[i] + 1])
+            return [raw[:3], raw[4 : first - 1], raw[first:]]
+        return raw.split(sep)
+
+    def segment_bytes(self, i: int) -> bytes:
+        """The bytes of segment i, without its terminator."""
+        start = int(self.seg_start[i])
+        return self.buf[start : start + int(self.seg_len[i])]
+
+    def positions(self, segment_id: str) -> np.ndarray:
+        """Indexes of the segments with this id."""
+        return np.flatnonzero(self.seg_tag == pack_tag(segment_id))

@@ -1,0 +1,392 @@
+"""Documents: Interchange / Group / Transaction / Segment views over a SegmentIndex.
+
+The views are thin: a Segment read from a file is (index, position) and decodes an element only
+when asked. Editing a segment detaches it into a list of strings, and editing a container's list
+marks it changed, so the writer can copy everything untouched byte for byte and re-serialize, with
+fresh SE/GE/IEA counts, only what changed. Documents can also be built from Python values with
+the `build` constructors.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+from .dialect import Delimiters
+from .errors import Finding, Location
+from .index import SegmentIndex
+
+#: An element value when building: a string, a tuple of components, or a list of repetitions.
+ElementValue = Union[str, tuple, list]
+
+ENCODING = "utf-8"
+ERRORS = "surrogateescape"  # undecodable bytes survive a round trip through str
+
+
+def decode(raw: bytes) -> str:
+    return raw.decode(ENCODING, ERRORS)
+
+
+def encode(text: str) -> bytes:
+    return text.encode(ENCODING, ERRORS)
+
+
+class Segment:
+    """One segment. `segment[0]` is the id and `segment[i]` element i (1-based, as in X12),
+    `""` when absent. Components and repetitions are split on demand."""
+
+    __slots__ = ("_index", "_i", "_elements", "_delimiters", "loop")
+
+    def __init__(self, index: SegmentIndex | None, i: int, elements: list[str] | None = None,
+                 delimiters: Delimiters | None = None):
+        self._index = index
+        self._i = i
+        self._elements = elements  # None while the segment is an unchanged view
+        self._delimiters = delimiters
+        self.loop = None  # set by the loop parser
+
+    @classmethod
+    def build(cls, segment_id: str, *elements: ElementValue, delimiters: Delimiters | None = None) -> "Segment":
+        """A new segment from Python values: `Segment.build("SVC", ("HC", "99213"), "100", "80")`.
+        A tuple is a composite (joined by the component separator), a list holds repetitions."""
+        return cls(None, -1, [segment_id, *elements], delimiters)
+
+    # --- reading -------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        if self._elements is not None:
+            return str(self._elements[0])
+        return self._index.segment_id(self._i).upper()
+
+    @property
+    def delimiters(self) -> Delimiters:
+        if self._delimiters is None:
+            self._delimiters = self._index.delimiters(self._i) if self._index is not None else Delimiters()
+        return self._delimiters
+
+    @property
+    def is_view(self) -> bool:
+        """True while the segment is an unchanged view of the bytes it was read from."""
+        return self._elements is None
+
+    @property
+    def position(self) -> int:
+        """Index of the segment in its SegmentIndex (-1 for a built segment)."""
+        return self._i if self._index is not None else -1
+
+    def __len__(self) -> int:
+        """Number of elements after the id."""
+        if self._elements is not None:
+            return len(self._elements) - 1
+        return self._index.element_count(self._i)
+
+    def __getitem__(self, j: int) -> str:
+        if not isinstance(j, int):
+            raise TypeError("segment elements are addressed by position, e.g. segment[2]")
+        if self._elements is not None:
+            if 0 <= j < len(self._elements):
+                return self._value_text(self._elements[j])
+            return ""
+        return decode(self._index.element(self._i, j))
+
+    @property
+    def elements(self) -> list[str]:
+        """The elements after the id, as strings."""
+        return [self[j] for j in range(1, len(self) + 1)]
+
+    def components(self, j: int) -> list[str]:
+        """Element j split on the component separator."""
+        return self[j].split(decode(self.delimiters.component))
+
+    def component(self, j: int, k: int) -> str:
+        """Component k (1-based) of element j, "" when absent."""
+        parts = self.components(j)
+        return parts[k - 1] if 1 <= k <= len(parts) else ""
+
+    def repetitions(self, j: int) -> list[str]:
+        """Element j split on the repetition separator (one item when the dialect has none)."""
+        value = self[j]
+        rep = self.delimiters.repetition
+        return value.split(decode(rep)) if rep else [value]
+
+    @property
+    def location(self) -> Location:
+        if self._index is None:
+            return Location(segment_id=self.id)
+        index = self._index
+        return Location(byte_offset=index.base_offset + int(index.seg_start[self._i]),
+                        segment_number=index.base_segment + self._i + 1, segment_id=self.id)
+
+    # --- changing ------------------------------------------------------------------------
+    def __setitem__(self, j: int, value: ElementValue) -> None:
+        if j < 0:
+            raise IndexError("element positions start at 0 (the id)")
+        self._detach()
+        while len(self._elements) <= j:
+            self._elements.append("")
+        self._elements[j] = value
+
+    def _detach(self) -> None:
+        if self._elements is None:
+            index, i = self._index, self._i
+            self._delimiters = self.delimiters
+            self._elements = [self.id] + [decode(index.element(i, j)) for j in range(1, len(self) + 1)]
+
+    def _value_text(self, value: ElementValue) -> str:
+        """Text of a built element value, joined with this segment's separators."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, tuple):
+            return decode(self.delimiters.component).join(self._value_text(v) for v in value)
+        if isinstance(value, list):
+            rep = self.delimiters.repetition
+            if rep is None:
+                raise ValueError("this interchange has no repetition separator")
+            return decode(rep).join(self._value_text(v) for v in value)
+        return str(value)
+
+    def to_bytes(self, delimiters: Delimiters | None = None) -> bytes:
+        """The segment without its terminator, written with `delimiters` when given."""
+        if self._elements is None and (delimiters is None or delimiters == self.delimiters):
+            return self._index.segment_bytes(self._i)
+        if delimiters is not None and delimiters != self.delimiters:
+            self._detach()
+            self._delimiters = delimiters
+        elements = [self._value_text(v) for v in self._elements]
+        while len(elements) > 1 and elements[-1] == "":  # X12 drops trailing empty elements
+            elements.pop()
+        return self.delimiters.element.join(encode(e) for e in elements)
+
+    def __str__(self) -> str:
+        return decode(self.to_bytes())
+
+    def __repr__(self) -> str:  # no element values: they may be patient data
+        return f"<Segment {self.id} with {len(self)} elements>"
+
+
+class Container:
+    """What Interchange, Group and Transaction share: a header and trailer segment, the index
+    range they cover, and change tracking for the writer."""
+
+    __slots__ = ("index", "first", "last", "header", "trailer", "findings", "_children", "_original_children")
+
+    def __init__(self, index: SegmentIndex | None, first: int, last: int, header: Segment, trailer: Segment | None):
+        self.index = index
+        self.first = first  # index of the header segment (or first segment), -1 when built
+        self.last = last  # index of the last segment covered, -1 when built
+        self.header = header
+        self.trailer = trailer
+        self.findings: list[Finding] = []
+        self._children: list | None = None
+        self._original_children: tuple = ()
+
+    def _set_children(self, children: list) -> None:
+        self._children = children
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        """Remember the children as read, so that edits to the list can be told apart."""
+        self._original_children = tuple(self._children)
+
+    @property
+    def changed(self) -> bool:
+        """True when anything below was edited, or the container was built in Python."""
+        if self.index is None or any(s is not None and not s.is_view for s in (self.header, self.trailer)):
+            return True
+        children = self._children
+        if children is None:
+            return False
+        if len(children) != len(self._original_children) or any(a is not b for a, b in zip(children, self._original_children)):
+            return True
+        return any(c.changed if isinstance(c, Container) else not c.is_view for c in children)
+
+
+class Transaction(Container):
+    """One transaction set, ST to SE. `segments` includes ST and SE."""
+
+    __slots__ = ("group",)
+
+    def __init__(self, index, first, last, header, trailer, group=None):
+        super().__init__(index, first, last, header, trailer)
+        self.group = group
+
+    @classmethod
+    def build(cls, set_id: str, control_number: str, segments: Iterable[Segment],
+              implementation: str | None = None) -> "Transaction":
+        """A new transaction set around `segments` (the body, without ST and SE)."""
+        st = Segment.build("ST", set_id, control_number, *([implementation] if implementation else []))
+        se = Segment.build("SE", "", control_number)
+        txn = cls(None, -1, -1, st, se)
+        txn._set_children([st, *segments, se])
+        return txn
+
+    @property
+    def set_id(self) -> str:
+        return self.header[1]
+
+    @property
+    def control_number(self) -> str:
+        return self.header[2]
+
+    @property
+    def version(self) -> str:
+        """The implementation guide: GS08 of the group, else ST03."""
+        if self.group is not None and self.group.version:
+            return self.group.version
+        return self.header[3]
+
+    @property
+    def segments(self) -> list[Segment]:
+        """All segments, ST and SE included; edit this list to change the transaction."""
+        if self._children is None:
+            index = self.index
+            body = [
+                Segment(index, i)
+                for i in range(self.first + 1, self.last + (0 if self.trailer is not None else 1))
+                if index.seg_len[i] > 0
+            ]
+            self._set_children([self.header, *body] + ([self.trailer] if self.trailer is not None else []))
+        return self._children
+
+    def __len__(self) -> int:
+        if self._children is not None:
+            return len(self._children)
+        return int(np.count_nonzero(self.index.seg_len[self.first : self.last + 1]))
+
+    def __repr__(self) -> str:
+        return f"<Transaction {self.set_id} {self.control_number} {self.version}>"
+
+
+class Group(Container):
+    """One functional group, GS to GE."""
+
+    __slots__ = ("interchange",)
+
+    def __init__(self, index, first, last, header, trailer, interchange=None):
+        super().__init__(index, first, last, header, trailer)
+        self.interchange = interchange
+        self._set_children([])
+
+    @classmethod
+    def build(cls, functional_id: str, sender: str, receiver: str, control_number: str, version: str,
+              transactions: Sequence[Transaction], date: str, time: str, agency: str = "X") -> "Group":
+        """A new functional group (date CCYYMMDD, time HHMM)."""
+        gs = Segment.build("GS", functional_id, sender, receiver, date, time, control_number, agency, version)
+        ge = Segment.build("GE", "", control_number)
+        group = cls(None, -1, -1, gs, ge)
+        for txn in transactions:
+            txn.group = group
+        group._set_children(list(transactions))
+        return group
+
+    @property
+    def transactions(self) -> list[Transaction]:
+        return self._children
+
+    def _gs(self, j: int) -> str:
+        return self.header[j] if self.header is not None else ""
+
+    functional_id = property(lambda self: self._gs(1), doc="GS01, e.g. HP for 835")
+    sender = property(lambda self: self._gs(2), doc="GS02")
+    receiver = property(lambda self: self._gs(3), doc="GS03")
+    date = property(lambda self: self._gs(4), doc="GS04 (CCYYMMDD)")
+    time = property(lambda self: self._gs(5), doc="GS05")
+    control_number = property(lambda self: self._gs(6), doc="GS06")
+    version = property(lambda self: self._gs(8), doc="GS08, e.g. 005010X221A1")
+
+    def __repr__(self) -> str:
+        return f"<Group {self.functional_id} {self.control_number} {self.version} with {len(self.transactions)} transactions>"
+
+
+class Interchange(Container):
+    """One interchange, ISA to IEA. `header` is None for a file that has no ISA."""
+
+    __slots__ = ("delimiters",)
+
+    def __init__(self, index, first, last, header, trailer, delimiters: Delimiters):
+        super().__init__(index, first, last, header, trailer)
+        self.delimiters = delimiters
+        self._set_children([])
+
+    @classmethod
+    def build(cls, sender_id: str, receiver_id: str, control_number: int | str, groups: Sequence[Group], *,
+              date: str, time: str, sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ",
+              usage: str = "P", ack_requested: str = "0", version: str = "00501",
+              delimiters: Delimiters = Delimiters()) -> "Interchange":
+        """A new interchange with a standard fixed-width ISA (date YYMMDD, time HHMM)."""
+        control = f"{int(control_number):09d}"
+        isa = Segment.build(
+            "ISA", "00", " " * 10, "00", " " * 10, sender_qualifier, f"{sender_id:<15}", receiver_qualifier,
+            f"{receiver_id:<15}", date, time, decode(delimiters.repetition or b"U"), version, control,
+            ack_requested, usage, decode(delimiters.component), delimiters=delimiters,
+        )
+        iea = Segment.build("IEA", "", control, delimiters=delimiters)
+        interchange = cls(None, -1, -1, isa, iea, delimiters)
+        for group in groups:
+            group.interchange = interchange
+            for txn in group.transactions:
+                for segment in txn.segments:
+                    segment._delimiters = delimiters
+            group.header._delimiters = group.trailer._delimiters = delimiters
+        interchange._set_children(list(groups))
+        return interchange
+
+    @property
+    def groups(self) -> list[Group]:
+        return self._children
+
+    @property
+    def transactions(self) -> list[Transaction]:
+        return [t for g in self.groups for t in g.transactions]
+
+    def _isa(self, j: int) -> str:
+        return self.header[j].strip() if self.header is not None else ""
+
+    sender_qualifier = property(lambda self: self._isa(5), doc="ISA05")
+    sender_id = property(lambda self: self._isa(6), doc="ISA06, padding stripped")
+    receiver_qualifier = property(lambda self: self._isa(7), doc="ISA07")
+    receiver_id = property(lambda self: self._isa(8), doc="ISA08, padding stripped")
+    date = property(lambda self: self._isa(9), doc="ISA09 (YYMMDD)")
+    time = property(lambda self: self._isa(10), doc="ISA10")
+    version = property(lambda self: self._isa(12), doc="ISA12, e.g. 00501")
+    control_number = property(lambda self: self._isa(13), doc="ISA13")
+    ack_requested = property(lambda self: self._isa(14), doc="ISA14")
+    usage = property(lambda self: self._isa(15), doc="ISA15: P production, T test")
+
+    def __repr__(self) -> str:
+        return f"<Interchange {self.control_number or '(no ISA)'} with {len(self.groups)} groups>"
+
+
+class Document:
+    """Everything read from one buffer (or built): interchanges, and the findings about them."""
+
+    __slots__ = ("index", "interchanges", "findings", "_original")
+
+    def __init__(self, index: SegmentIndex | None, interchanges: list[Interchange], findings: list[Finding]):
+        self.index = index
+        self.interchanges = interchanges
+        self.findings = findings
+        self._original = tuple(interchanges)
+
+    @classmethod
+    def build(cls, interchanges: Sequence[Interchange]) -> "Document":
+        return cls(None, list(interchanges), [])
+
+    @property
+    def source(self) -> bytes | None:
+        """The bytes the document was read from."""
+        return self.index.buf if self.index is not None else None
+
+    @property
+    def transactions(self) -> list[Transaction]:
+        return [t for i in self.interchanges for t in i.transactions]
+
+    @property
+    def changed(self) -> bool:
+        interchanges = self.interchanges
+        if self.index is None or len(interchanges) != len(self._original):
+            return True
+        return any(a is not b or a.changed for a, b in zip(interchanges, self._original))
+
+    def __repr__(self) -> str:
+        return f"<Document {len(self.interchanges)} interchanges, {len(self.transactions)} transactions, {len(self.findings)} findings>"

@@ -1,0 +1,105 @@
+"""`write(doc) -> bytes`: the exact input for a document read and left unchanged, and well-formed
+X12 with correct SE/GE/IEA counts for what was built or changed in Python.
+
+Unchanged containers are copied as one slice of the source, gaps and all (line breaks, padding,
+stray text). A changed container is written segment by segment: view segments keep their own
+bytes and the layout that followed them; built or edited segments are serialized with the
+interchange's delimiters; trailers get recomputed counts and control numbers.
+"""
+from __future__ import annotations
+
+from .dialect import Delimiters
+from .model import Container, Document, Group, Interchange, Segment, Transaction
+
+
+def write(doc: Document, *, line_break: str | None = None) -> bytes:
+    """Serialize `doc`. `line_break` goes after each terminator of segments written anew
+    (default: what the source used after its first segment, or nothing for built documents)."""
+    if not doc.changed:
+        return doc.source
+    writer = _Writer(doc, line_break)
+    return writer.document()
+
+
+class _Writer:
+    def __init__(self, doc: Document, line_break: str | None):
+        self.doc = doc
+        self.index = doc.index
+        self.out: list[bytes] = []
+        self.line_break = line_break.encode() if line_break is not None else self._source_line_break()
+
+    def _source_line_break(self) -> bytes:
+        index = self.index
+        if index is None or len(index) < 2:
+            return b""
+        gap = index.buf[int(index.seg_end[0]) : int(index.seg_start[1])]
+        return gap[len(index.delimiters(0).segment):]
+
+    def start_of(self, i: int) -> int:
+        """Byte where segment i starts (the end of the buffer past the last segment)."""
+        index = self.index
+        return int(index.seg_start[i]) if i < len(index) else len(index.buf)
+
+    def document(self) -> bytes:
+        if self.index is not None and len(self.index):
+            self.out.append(self.index.buf[: int(self.index.seg_start[0])])
+        for interchange in self.doc.interchanges:
+            self.interchange(interchange)
+        return b"".join(self.out)
+
+    def copy(self, container: Container) -> bool:
+        """Copy an unchanged container of the source as one slice; False if it changed."""
+        if container.changed or container.index is not self.index:
+            return False
+        self.out.append(self.index.buf[self.start_of(container.first) : self.start_of(container.last + 1)])
+        return True
+
+    def interchange(self, interchange: Interchange) -> None:
+        if self.copy(interchange):
+            return
+        delimiters = interchange.delimiters
+        if interchange.header is not None:
+            self.segment(interchange.header, delimiters)
+        for group in interchange.groups:
+            self.group(group, delimiters)
+        if interchange.header is not None:
+            count, control = str(len(interchange.groups)), interchange.header[13]
+            self.trailer(interchange.trailer, "IEA", count, control, delimiters)
+
+    def group(self, group: Group, delimiters: Delimiters) -> None:
+        if self.copy(group):
+            return
+        if group.header is not None:
+            self.segment(group.header, delimiters)
+        for txn in group.transactions:
+            self.transaction(txn, delimiters)
+        if group.header is not None:
+            self.trailer(group.trailer, "GE", str(len(group.transactions)), group.header[6], delimiters)
+
+    def transaction(self, txn: Transaction, delimiters: Delimiters) -> None:
+        if self.copy(txn):
+            return
+        segments = txn.segments
+        has_trailer = txn.trailer is not None and segments and segments[-1] is txn.trailer
+        body = segments[:-1] if has_trailer else segments
+        for segment in body:
+            self.segment(segment, delimiters)
+        self.trailer(txn.trailer, "SE", str(len(body) + 1), txn.header[2], delimiters)
+
+    def trailer(self, original: Segment | None, segment_id: str, count: str, control: str, delimiters: Delimiters) -> None:
+        """Write a trailer with the count and control number it must carry."""
+        fresh = Segment.build(segment_id, count, control, delimiters=delimiters)
+        if original is not None and original[1] == count and original[2] == control:
+            fresh = original
+        self.segment(fresh, delimiters, layout_of=original)
+
+    def segment(self, segment: Segment, delimiters: Delimiters, layout_of: Segment | None = None) -> None:
+        """A segment, its terminator, and the layout after it (the source's, for a view)."""
+        self.out.append(segment.to_bytes(delimiters))
+        source = layout_of if layout_of is not None else segment
+        if (source is not None and source.is_view and self.index is not None and source._index is self.index
+                and source.delimiters == delimiters):
+            i = source.position
+            self.out.append(self.index.buf[int(self.index.seg_end[i]) : self.start_of(i + 1)])
+        else:
+            self.out.append(delimiters.segment + self.line_break)
