@@ -17,8 +17,9 @@ claim charges are the exact sum of their line charges.  Money is always
 ``Decimal`` with two places.
 
 Output depends only on (target size, seed, options): dates derive from the
-seed, never from the clock, and only ``random.Random`` integer draws are used,
-so the bytes are identical on every machine and Python >= 3.11.
+seed, never from the clock, and only ``random.Random`` draws whose algorithms
+are stable across versions are used (random, randrange, choice, sample), so the
+bytes are identical on every machine and Python >= 3.11.
 
 Command line (sizes use binary units: 1KB = 2**10, 1MB = 2**20, 1GB = 2**30
 bytes; KiB/MiB/GiB are accepted as synonyms, a bare number is bytes)::
@@ -34,7 +35,7 @@ import datetime
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from random import Random
@@ -42,13 +43,16 @@ from typing import NamedTuple
 
 __all__ = ["generate_835", "generate_837p", "iter_835", "iter_837p", "write_file"]
 
+# Segments are written with literal "*" (element) and ":" (component) separators;
+# no element repeats, but ISA11 still declares the 5010 repetition separator.
 SEGMENT_TERMINATOR = "~"
-ELEMENT_SEPARATOR = "*"
 COMPONENT_SEPARATOR = ":"
 REPETITION_SEPARATOR = "^"
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+
+Adjustment = tuple[str, str, Decimal]  # CAS (group code, CARC, amount)
 
 # ---------------------------------------------------------------------------
 # Reference pools.  Everything is upper case and free of delimiter characters.
@@ -225,7 +229,7 @@ def _cents(amount_in_cents: int) -> Decimal:
     return Decimal(amount_in_cents).scaleb(-2)
 
 
-def _sum(amounts) -> Decimal:
+def _sum(amounts: Iterable[Decimal]) -> Decimal:
     """Sum of Decimal amounts that stays two-place even when empty."""
     return sum(amounts, ZERO)
 
@@ -246,6 +250,8 @@ def _npi(rng: Random) -> str:
 
 
 class Person(NamedTuple):
+    """A patient, subscriber or clinician name."""
+
     last: str
     first: str
     middle: str
@@ -254,6 +260,16 @@ class Person(NamedTuple):
 def _person(rng: Random, last: str | None = None) -> Person:
     """A random person, optionally sharing a family name."""
     return Person(last or rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES), rng.choice(MIDDLE_INITIALS))
+
+
+def _name(person: Person) -> str:
+    """NM103-NM105 (last, first, middle) of a person."""
+    return f"{person.last}*{person.first}*{person.middle}"
+
+
+def _birth_date(rng: Random, first_year: int, last_year: int) -> str:
+    """A CCYYMMDD birth date in the given year range."""
+    return f"{rng.randrange(first_year, last_year + 1)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
 
 
 def _address_segments(rng: Random, city: tuple[str, str, str] | None = None) -> tuple[str, str]:
@@ -298,6 +314,30 @@ def _practice(rng: Random) -> Practice:
             for _ in range(rng.randrange(1, 5))
         ),
         charges={p.code: _cents(int(p.base_fee * markup) * 100) for p in PROCEDURES},
+    )
+
+
+class BilledLine(NamedTuple):
+    """A service line as the provider billed it."""
+
+    code: str
+    procedure: str  # composite, e.g. "HC:97140:GP:59"
+    charge: Decimal
+    units: int
+    service_date: str
+    control_number: str  # REF*6R
+    office_visit: bool
+
+
+def _billed_line(rng: Random, practice: Practice, service_date: str, control_number: str) -> BilledLine:
+    """A random service line charged at the practice's fee for the procedure."""
+    procedure = rng.choice(PROCEDURES)
+    modifiers = rng.choice(procedure.modifiers)
+    units = rng.choice(procedure.units)
+    composite = f"HC:{procedure.code}:{modifiers}" if modifiers else f"HC:{procedure.code}"
+    return BilledLine(
+        procedure.code, composite, practice.charges[procedure.code] * units, units,
+        service_date, control_number, procedure.office_visit,
     )
 
 
@@ -355,7 +395,8 @@ def _interchange(
         chunk = (terminator.join(segments) + terminator).encode("ascii")
         yield chunk
         written += len(chunk)
-    yield f"GE*{transactions}*{group_control}{terminator}IEA*1*{interchange_control}{terminator}".encode("ascii")
+    trailer = f"GE*{transactions}*{group_control}{terminator}IEA*1*{interchange_control}{terminator}"
+    yield trailer.encode("ascii")
 
 
 def _with_trailer(segments: list[str], control: str) -> list[str]:
@@ -369,18 +410,6 @@ def _with_trailer(segments: list[str], control: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-class BilledLine(NamedTuple):
-    """A service line as the provider billed it."""
-
-    code: str
-    procedure: str  # composite, e.g. "HC:97140:GP:59"
-    charge: Decimal
-    units: int
-    service_date: str
-    control_number: str  # REF*6R
-    office_visit: bool
-
-
 @dataclass(frozen=True)
 class AdjudicatedLine:
     """A service line after adjudication: what one SVC loop reports."""
@@ -389,7 +418,7 @@ class AdjudicatedLine:
     charge: Decimal
     paid: Decimal
     allowed: Decimal
-    adjustments: tuple[tuple[str, str, Decimal], ...]  # (group, CARC, amount)
+    adjustments: tuple[Adjustment, ...]
     remark: str  # RARC for LQ*HE, "" when none
 
     def negated(self) -> AdjudicatedLine:
@@ -411,24 +440,12 @@ class BilledClaim(NamedTuple):
     identity_segments: tuple[str, ...]  # NM1*QC/IL/82, REF, DTM*232/233/050
 
 
-def _cas_segments(adjustments) -> list[str]:
+def _cas_segments(adjustments: Iterable[Adjustment]) -> list[str]:
     """CAS segments, one per group code, with empty quantities between triples."""
     by_group: dict[str, list[str]] = {}
     for group, reason, amount in adjustments:
         by_group.setdefault(group, []).append(f"{reason}*{amount}")
     return [f"CAS*{group}*{'**'.join(triples)}" for group, triples in by_group.items()]
-
-
-def _billed_line(rng: Random, practice: Practice, service_date: str, control_number: str) -> BilledLine:
-    """A random service line charged at the practice's fee for the procedure."""
-    procedure = rng.choice(PROCEDURES)
-    modifiers = rng.choice(procedure.modifiers)
-    units = rng.choice(procedure.units)
-    composite = f"HC:{procedure.code}:{modifiers}" if modifiers else f"HC:{procedure.code}"
-    return BilledLine(
-        procedure.code, composite, practice.charges[procedure.code] * units, units,
-        service_date, control_number, procedure.office_visit,
-    )
 
 
 class Remittance835:
@@ -451,6 +468,7 @@ class Remittance835:
         self.payer = rng.choice(PAYERS)
         self.payer_routing = _digits(rng, 9)
         self.payer_account = _digits(rng, 10)
+        self.payer_phone = f"800{_digits(rng, 7)}"
         self.receiver_id = f"RCV{_digits(rng, 6)}"
         self.payment_date = (self.dates.created + datetime.timedelta(days=2)).strftime("%Y%m%d")
         self.allowed_fees = {
@@ -495,11 +513,15 @@ class Remittance835:
         payment = claims_paid - _sum(amount for _, _, amount in provider_adjustments)
         segments = self._header(control, payee, payment, by_check, trace) + detail
         if provider_adjustments:
-            pairs = "*".join(f"{reason}:{reference}*{amount}" for reason, reference, amount in provider_adjustments)
+            pairs = "*".join(
+                f"{reason}:{reference}*{amount}" for reason, reference, amount in provider_adjustments
+            )
             segments.append(f"PLB*{payee.npi}*{self.dates.created.year}1231*{pairs}")
         return _with_trailer(segments, control)
 
-    def _header(self, control: str, payee: Practice, payment: Decimal, by_check: bool, trace: str) -> list[str]:
+    def _header(
+        self, control: str, payee: Practice, payment: Decimal, by_check: bool, trace: str
+    ) -> list[str]:
         """ST through the 1000B payee loop."""
         payer = self.payer
         if payment == 0:
@@ -523,7 +545,7 @@ class Remittance835:
             f"N3*{payer.street}",
             f"N4*{city}*{state}*{zip5}",
             f"REF*2U*{payer.payer_id}",
-            f"PER*BL*PROVIDER SERVICES*TE*800{_digits(self.rng, 7)}",
+            f"PER*BL*PROVIDER SERVICES*TE*{self.payer_phone}",
             f"N1*PE*{payee.name}*XX*{payee.npi}",
             *payee.address,
             f"REF*TJ*{payee.ein}",
@@ -551,7 +573,8 @@ class Remittance835:
         lines = self._paid_lines(billed)
         if roll < self.SECONDARY_RATE:
             # The primary payer's payment is reported once, at claim level.
-            prior_payment = (_sum(line.paid for line in lines) * rng.choice(PRIOR_PAYER_SHARES)).quantize(CENT)
+            prior_share = rng.choice(PRIOR_PAYER_SHARES)
+            prior_payment = (_sum(line.paid for line in lines) * prior_share).quantize(CENT)
             claim_adjustments = (("OA", "23", prior_payment),) if prior_payment else ()
             return [self._claim(billed, "2", lines, claim_adjustments)]
         return [self._claim(billed, "1", lines, ())]
@@ -633,7 +656,10 @@ class Remittance835:
         group, reason, remark = denial
         return AdjudicatedLine(line, line.charge, ZERO, ZERO, ((group, reason, line.charge),), remark)
 
-    def _claim(self, billed: BilledClaim, status: str, lines: list[AdjudicatedLine], claim_adjustments) -> tuple[list[str], Decimal, str]:
+    def _claim(
+        self, billed: BilledClaim, status: str, lines: list[AdjudicatedLine],
+        claim_adjustments: tuple[Adjustment, ...],
+    ) -> tuple[list[str], Decimal, str]:
         """The 2100/2110 segments of one CLP, with its CLP04 and CLP07."""
         charge = _sum(line.charge for line in lines)
         paid = _sum(line.paid for line in lines) - _sum(amount for _, _, amount in claim_adjustments)
@@ -665,7 +691,9 @@ class Remittance835:
                 segments.append(f"LQ*HE*{line.remark}")
         return segments, paid, icn
 
-    def _provider_adjustments(self, claims_paid: Decimal, icns: list[str], trace: str) -> list[tuple[str, str, Decimal]]:
+    def _provider_adjustments(
+        self, claims_paid: Decimal, icns: list[str], trace: str
+    ) -> list[tuple[str, str, Decimal]]:
         """PLB (reason, reference, amount) pairs; positive amounts reduce the payment.
 
         Sometimes: an overpayment recovery (WO), interest paid (L6) or an applied
@@ -677,7 +705,7 @@ class Remittance835:
         if rng.random() < self.PROVIDER_ADJUSTMENT_RATE:
             for reason in rng.sample(("WO", "L6", "72"), rng.choice((1, 1, 2))):
                 if reason == "WO":
-                    reference = f"{self.icn_prefix[:2]}{_digits(rng, 12)}"
+                    reference = f"{self.icn_prefix[:2]}{_digits(rng, 11)}"  # an earlier claim's ICN
                     adjustments.append(("WO", reference, _cents(rng.randrange(2500, 40000))))
                 elif reason == "L6":
                     adjustments.append(("L6", rng.choice(icns), -_cents(rng.randrange(25, 4000))))
@@ -729,7 +757,7 @@ class ProfessionalClaims837:
         provider = _practice(rng)
         segments = [
             f"ST*837*{control}*005010X222A1",
-            f"BHT*0019*00*{self.submitter_id[3:]}{control}*{self.dates.ccyymmdd}*{self.dates.time}*CH",
+            f"BHT*0019*00*{self.dates.ccyymmdd}{control}*{self.dates.ccyymmdd}*{self.dates.time}*CH",
             f"NM1*41*2*{self.submitter}*****46*{self.submitter_id}",
             f"PER*IC*{self.submitter_contact.first} {self.submitter_contact.last}*TE*{self.submitter_phone}",
             f"NM1*40*2*{self.receiver}*****46*{self.receiver_id}",
@@ -760,7 +788,8 @@ class ProfessionalClaims837:
                     f"PAT*{rng.choice(('19', '19', '01'))}",
                     f"NM1*QC*1*{_name(patient)}".rstrip("*"),  # NM105 is last: no trailing "*"
                     *_address_segments(rng),
-                    f"DMG*D8*{_birth_date(rng, 2004, 2021)}*{rng.choice('FM')}",
+                    # Born before any onset or service date the file can hold (2021 on).
+                    f"DMG*D8*{_birth_date(rng, 2004, 2019)}*{rng.choice('FM')}",
                 ]
                 hl_count += 2
             else:
@@ -785,28 +814,29 @@ class ProfessionalClaims837:
         first_day = rng.randrange(2, 60)
         lines = []
         for _ in range(rng.choice(LINES_PER_CLAIM)):
-            day = first_day if rng.random() < 0.85 else first_day - rng.randrange(1, 2)
+            day = first_day if rng.random() < 0.85 else first_day - 1  # a follow-up next day
             self.line_counter += 1
             lines.append(_billed_line(rng, provider, days_ago[day], str(self.line_counter)))
         diagnoses = rng.sample(DIAGNOSES, rng.choice(DIAGNOSES_PER_CLAIM))
         self.claim_counter += 1
-        segments = [
-            f"CLM*{provider.account_prefix}{self.claim_counter:07d}*{_sum(line.charge for line in lines)}"
-            "***11:B:1*Y*A*Y*Y"
-        ]
+        total_charge = _sum(line.charge for line in lines)
+        # CLM05 11:B:1 = office, professional claim, original; then signature on file,
+        # assignment accepted, benefits assigned, release of information signed.
+        segments = [f"CLM*{provider.account_prefix}{self.claim_counter:07d}*{total_charge}***11:B:1*Y*A*Y*Y"]
         if rng.random() < 0.15:
             segments.append(f"DTP*431*D8*{days_ago[first_day + rng.randrange(1, 300)]}")
         if rng.random() < 0.1:
             segments.append(f"REF*G1*PA{_digits(rng, 8)}")
-        segments.append(
-            "HI*" + "*".join([f"ABK:{diagnoses[0]}", *(f"ABF:{code}" for code in diagnoses[1:])])
-        )
+        # Each diagnosis is its own element (HI01 principal, HI02-HI12 others), as the
+        # X222A1 map defines them; HI elements are not repeating, so no "^" here.
+        segments.append("HI*" + "*".join([f"ABK:{diagnoses[0]}", *(f"ABF:{code}" for code in diagnoses[1:])]))
         if rng.random() < 0.4:
             clinician, npi, taxonomy = rng.choice(provider.clinicians)
             segments += [f"NM1*82*1*{_name(clinician)}***XX*{npi}", f"PRV*PE*PXC*{taxonomy}"]
         for number, line in enumerate(lines, 1):
             pointer_count = min(len(diagnoses), rng.choice((1, 1, 2, 3)))
-            pointers = ":".join(map(str, [1, *rng.sample(range(2, len(diagnoses) + 1), pointer_count - 1)]))
+            other_pointers = rng.sample(range(2, len(diagnoses) + 1), pointer_count - 1)
+            pointers = ":".join(map(str, [1, *other_pointers]))
             segments += [
                 f"LX*{number}",
                 f"SV1*{line.procedure}*{line.charge}*UN*{line.units}***{pointers}",
@@ -816,39 +846,39 @@ class ProfessionalClaims837:
         return segments
 
 
-def _name(person: Person) -> str:
-    """NM103-NM105 (last, first, middle) of a person."""
-    return f"{person.last}*{person.first}*{person.middle}"
-
-
-def _birth_date(rng: Random, first_year: int, last_year: int) -> str:
-    """A CCYYMMDD birth date in the given year range."""
-    return f"{rng.randrange(first_year, last_year + 1)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
-
-
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
 
 
-def iter_835(target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False) -> Iterator[bytes]:
+def iter_835(
+    target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False
+) -> Iterator[bytes]:
     """Yield a balanced 835 interchange of at least `target_bytes`, one transaction at a time."""
     return Remittance835(Random(seed), claims_per_transaction).interchange(target_bytes, newline)
 
 
-def iter_837p(target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False) -> Iterator[bytes]:
+def iter_837p(
+    target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False
+) -> Iterator[bytes]:
     """Yield an 837P interchange of at least `target_bytes`, one transaction at a time."""
     return ProfessionalClaims837(Random(seed), claims_per_transaction).interchange(target_bytes, newline)
 
 
-def generate_835(target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False) -> bytes:
+def generate_835(
+    target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False
+) -> bytes:
     """A balanced 835 interchange of at least `target_bytes` (ends at a transaction boundary)."""
-    return b"".join(iter_835(target_bytes, seed, claims_per_transaction=claims_per_transaction, newline=newline))
+    chunks = iter_835(target_bytes, seed, claims_per_transaction=claims_per_transaction, newline=newline)
+    return b"".join(chunks)
 
 
-def generate_837p(target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False) -> bytes:
+def generate_837p(
+    target_bytes: int, seed: int = 0, *, claims_per_transaction: int = 50, newline: bool = False
+) -> bytes:
     """An 837P interchange of at least `target_bytes` (ends at a transaction boundary)."""
-    return b"".join(iter_837p(target_bytes, seed, claims_per_transaction=claims_per_transaction, newline=newline))
+    chunks = iter_837p(target_bytes, seed, claims_per_transaction=claims_per_transaction, newline=newline)
+    return b"".join(chunks)
 
 
 GENERATORS = {"835": iter_835, "837p": iter_837p}
@@ -860,7 +890,10 @@ def write_file(path, kind: str, target_bytes: int, seed: int = 0, **kw) -> int:
     Memory stays bounded by one transaction, so this is the way to make 1 GB files.
     Extra keywords (claims_per_transaction, newline) go to the generator.
     """
-    chunks = GENERATORS[kind.lower()](target_bytes, seed, **kw)
+    generator = GENERATORS.get(kind.lower())
+    if generator is None:
+        raise ValueError(f"kind must be one of {sorted(GENERATORS)}, not {kind!r}")
+    chunks = generator(target_bytes, seed, **kw)
     written = 0
     with open(path, "wb") as out:
         for chunk in chunks:
@@ -895,7 +928,8 @@ def main(argv: list[str] | None = None) -> None:
         args.output, args.kind, args.size, args.seed,
         claims_per_transaction=args.claims_per_transaction, newline=args.newline,
     )
-    print(f"wrote {size} bytes to {args.output} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    seconds = time.perf_counter() - started
+    print(f"wrote {size} bytes to {args.output} in {seconds:.1f}s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ from .errors import Finding, FindingCode, Location
 from .index import SegmentIndex, pack_tag
 from .model import Document, Group, Interchange, Segment, Transaction
 
-TAG = {name: pack_tag(name) for name in ("ISA", "IEA", "GS", "GE", "ST", "SE", "TA1")}
+CONTROL_IDS = ("ISA", "IEA", "GS", "GE", "ST", "SE")
+TAG = {name: pack_tag(name) for name in CONTROL_IDS}
 #: Segments that may stand in an interchange outside any transaction set.
-INTERCHANGE_LEVEL = {TAG["ISA"], TAG["IEA"], TAG["GS"], TAG["GE"], TAG["TA1"]}
+INTERCHANGE_LEVEL_IDS = ("ISA", "IEA", "GS", "GE", "TA1")
 
 
 def build_document(index: SegmentIndex) -> Document:
@@ -33,16 +34,14 @@ class _Builder:
         self.interchange: Interchange | None = None
         self.group: Group | None = None
         self.transaction: Transaction | None = None
-        # Segments counted by SE01: every non-empty segment.
-        self.counted = np.concatenate(([0], np.cumsum(index.seg_len > 0)))
+        # Lowercase ids (reported by the tokenizer) still frame the envelope.
+        self.fold_case = any(f.code is FindingCode.LOWERCASE_SEGMENT_ID for f in index.findings)
 
     def walk(self) -> None:
         tags = self.tags
-        upper = tags & ~np.uint32(0x202020)  # lowercase ids still frame the envelope
-        controls = np.flatnonzero(np.isin(upper, np.array(list(TAG.values())[:6], dtype=np.uint32)))
-        covered = np.zeros(len(tags), dtype=bool)
+        controls = self.index.positions(*CONTROL_IDS, fold_case=self.fold_case)
         for i in controls.tolist():
-            tag = int(upper[i])
+            tag = int(tags[i]) & ~0x202020 if self.fold_case else int(tags[i])
             if tag == TAG["ISA"]:
                 self.close_interchange(i - 1)
                 self.interchange = Interchange(self.index, i, i, Segment(self.index, i), None, self.index.delimiters(i))
@@ -82,14 +81,24 @@ class _Builder:
             interchange._snapshot()
             for group in interchange.groups:
                 group._snapshot()
-        for txn in (t for ic in self.interchanges for t in ic.transactions):
-            covered[txn.first : txn.last + 1] = True
-        stray = np.flatnonzero(~covered & ~np.isin(upper, np.array(list(INTERCHANGE_LEVEL), dtype=np.uint32))
-                               & (self.index.seg_len > 0))
-        for i in stray.tolist():
-            if not (tags[i] == TAG["SE"] or tags[i] == TAG["GE"] or tags[i] == TAG["IEA"]):  # reported already
-                self.outside(i)
+        self.check_strays()
         self.check_duplicates()
+
+    def check_strays(self) -> None:
+        """Report segments outside every transaction set (but for the interchange-level ones)."""
+        index = self.index
+        transactions = [t for ic in self.interchanges for t in ic.transactions]
+        allowed = index.positions(*INTERCHANGE_LEVEL_IDS, fold_case=self.fold_case)
+        inside = sum(t.last - t.first + 1 for t in transactions)
+        if inside + len(allowed) + len(index._empty_segments()) == len(index):
+            return
+        stray = index.seg_len > 0
+        stray[allowed] = False
+        for txn in transactions:
+            stray[txn.first : txn.last + 1] = False
+        for i in np.flatnonzero(stray).tolist():
+            if int(self.tags[i]) not in (TAG["SE"], TAG["GE"], TAG["IEA"]):  # reported when met
+                self.outside(i)
 
     # --- opening containers that have no header ------------------------------------------
     def open_interchange(self, i: int) -> Interchange:
@@ -116,7 +125,7 @@ class _Builder:
             self.report(txn, FindingCode.SE_MISSING, self.at(txn.first, None, txn))
             return
         se = txn.trailer
-        counted = int(self.counted[last + 1] - self.counted[txn.first])
+        counted = self.index.count_segments(txn.first, last)
         if se[1].strip() != str(counted):
             self.report(txn, FindingCode.SE_SEGMENT_COUNT, self.at(last, 1, txn), f"SE01 is not {counted}")
         if se[2].strip() != txn.header[2].strip():
@@ -189,7 +198,7 @@ class _Builder:
         segment = Segment(self.index, i)
         set_position = None
         if txn is not None and i >= txn.first:
-            set_position = int(self.counted[i + 1] - self.counted[txn.first])
+            set_position = self.index.count_segments(txn.first, i)
         location = segment.location
         return Location(location.byte_offset, location.segment_number, location.segment_id, set_position,
                         element=element)

@@ -44,7 +44,7 @@ class SegmentIndex:
 
     __slots__ = (
         "buf", "seg_start", "seg_len", "seg_tag", "elem_ptr", "elem_offset",
-        "chunk_first", "dialects", "findings", "base_offset", "base_segment",
+        "chunk_first", "dialects", "findings", "base_offset", "base_segment", "_empties",
     )
 
     def __init__(self, buf: bytes, seg_start, seg_len, seg_tag, elem_ptr, elem_offset,
@@ -61,6 +61,7 @@ class SegmentIndex:
         self.findings = findings
         self.base_offset = base_offset  # file offset of buf[0] (a streaming window starts later)
         self.base_segment = base_segment  # segments in the file before this index's first
+        self._empties = None
 
     def __len__(self) -> int:
         return len(self.seg_start)
@@ -148,6 +149,24 @@ class SegmentIndex:
         start = int(self.seg_start[i])
         return self.buf[start : start + int(self.seg_len[i])]
 
-    def positions(self, segment_id: str) -> np.ndarray:
-        """Indexes of the segments with this id."""
-        return np.flatnonzero(self.seg_tag == pack_tag(segment_id))
+    def positions(self, *segment_ids: str, fold_case: bool = False) -> np.ndarray:
+        """Indexes of the segments with any of these ids (ids of letters only when `fold_case`,
+        which also matches them written in lowercase)."""
+        tags = self.seg_tag & np.uint32(~0x202020 & 0xFFFFFFFF) if fold_case else self.seg_tag
+        hits = tags == pack_tag(segment_ids[0])
+        for segment_id in segment_ids[1:]:
+            hits |= tags == pack_tag(segment_id)
+        return np.flatnonzero(hits)
+
+    def count_segments(self, first: int, last: int) -> int:
+        """Non-empty segments in first..last inclusive (what SE01 counts)."""
+        empties = self._empty_segments()
+        count = last - first + 1
+        if len(empties):
+            count -= int(np.searchsorted(empties, last, "right") - np.searchsorted(empties, first, "left"))
+        return count
+
+    def _empty_segments(self) -> np.ndarray:
+        if self._empties is None:
+            self._empties = np.flatnonzero(self.seg_len == 0)
+        return self._empties

@@ -98,19 +98,19 @@ class _EnvelopeState:
     @staticmethod
     def cut_point(index: SegmentIndex) -> int:
         """The first segment of the unfinished transaction at the end of a window."""
-        tags = index.seg_tag
-        starts = np.flatnonzero(tags == TAG["ST"])
-        ends = np.flatnonzero(tags == TAG["SE"])
+        starts = index.positions("ST")
+        ends = index.positions("SE")
         if len(starts) and (not len(ends) or starts[-1] > ends[-1]):
             return int(starts[-1])
         return len(index)
 
     def walk(self, index: SegmentIndex, cut: int) -> Iterator[Transaction]:
-        tags = index.seg_tag[:cut]
-        controls = np.flatnonzero(np.isin(tags, np.array([TAG[t] for t in ("ISA", "IEA", "GS", "GE", "ST")], dtype=np.uint32)))
-        counted = np.concatenate(([0], np.cumsum(index.seg_len[:cut] > 0)))
-        ends = np.flatnonzero(tags == TAG["SE"])
-        for i in controls.tolist():
+        """Check and yield what lies before segment `cut`."""
+        tags = index.seg_tag
+        controls = index.positions("ISA", "IEA", "GS", "GE", "ST")
+        controls = controls[controls < cut]
+        ends = index.positions("SE")
+        for n, i in enumerate(controls.tolist()):
             tag = int(tags[i])
             if tag == TAG["ISA"]:
                 self.close_interchange(None)
@@ -123,14 +123,14 @@ class _EnvelopeState:
                 self.group_count += 1
                 self.set_count = 0
             elif tag == TAG["ST"]:
-                following = ends[ends > i]
-                next_control = controls[controls > i]
-                last = int(following[0]) if len(following) else cut - 1
-                stop = int(next_control[0]) - 1 if len(next_control) else cut - 1
-                has_trailer = last <= stop and len(following) > 0
-                last = last if has_trailer else stop
-                txn = Transaction(index, i, last, Segment(index, i), Segment(index, last) if has_trailer else None, self.group)
-                self.check_transaction(txn, index, counted)
+                # The set ends at its SE, unless another control segment comes first.
+                stop = int(controls[n + 1]) - 1 if n + 1 < len(controls) else cut - 1
+                k = int(np.searchsorted(ends, i))
+                has_trailer = k < len(ends) and ends[k] <= stop
+                last = int(ends[k]) if has_trailer else stop
+                txn = Transaction(index, i, last, Segment(index, i), Segment(index, last) if has_trailer else None,
+                                  self.group)
+                self.check_transaction(txn, index)
                 self.set_count += 1
                 yield txn
             elif tag == TAG["GE"]:
@@ -138,11 +138,11 @@ class _EnvelopeState:
             elif tag == TAG["IEA"]:
                 self.close_interchange(Segment(index, i))
 
-    def check_transaction(self, txn: Transaction, index: SegmentIndex, counted: np.ndarray) -> None:
+    def check_transaction(self, txn: Transaction, index: SegmentIndex) -> None:
         if txn.trailer is None:
             self.report(txn, FindingCode.SE_MISSING, txn.header.location)
             return
-        count = int(counted[txn.last + 1] - counted[txn.first])
+        count = index.count_segments(txn.first, txn.last)
         if txn.trailer[1].strip() != str(count):
             self.report(txn, FindingCode.SE_SEGMENT_COUNT, _element(txn.trailer, 1, count), f"SE01 is not {count}")
         if txn.trailer[2].strip() != txn.header[2].strip():

@@ -180,28 +180,50 @@ class Scan:
 
     def _check(self, index: SegmentIndex) -> None:
         """Vectorized checks of what strict mode rejects and lenient mode reports."""
-        seg_start, seg_end = index.seg_start, index.seg_end
-        term_len = np.repeat(
-            np.array([len(d.delimiters.segment) for d in self.dialects], dtype=np.int64),
-            np.diff(np.append(index.chunk_first, len(index))),
-        )
-        gaps = np.flatnonzero(seg_start[1:] > seg_end[:-1] + term_len[:-1])
-        if len(gaps):
-            i = int(gaps[0]) + 1
-            self.repair(FindingCode.WHITESPACE_BETWEEN_SEGMENTS, _at(index, i), f"{len(gaps)} places")
-        for i in np.flatnonzero(index.seg_len == 0):
-            self.repair(FindingCode.EMPTY_SEGMENT, _at(index, int(i)))
-        for i in np.flatnonzero((index.seg_tag == 0) & (index.seg_len > 0)):
-            self.repair(FindingCode.BAD_SEGMENT_ID, _at(index, int(i)))
-        tags, first = np.unique(index.seg_tag, return_index=True)
-        for tag, i in zip(tags, first):
-            segment_id = unpack_tag(int(tag))
-            if segment_id != segment_id.upper():
-                self.repair(FindingCode.LOWERCASE_SEGMENT_ID, _at(index, int(i)), segment_id)
+        first_gap = _first_gap(index)
+        if first_gap is not None:
+            self.repair(FindingCode.WHITESPACE_BETWEEN_SEGMENTS, _at(index, first_gap))
+        for i in np.flatnonzero(index.seg_len == 0).tolist():
+            self.repair(FindingCode.EMPTY_SEGMENT, _at(index, i))
+        for i in np.flatnonzero(index.seg_tag == 0).tolist():
+            if index.seg_len[i] > 0:
+                self.repair(FindingCode.BAD_SEGMENT_ID, _at(index, i))
+        # A lowercase letter is the only id byte with both 0x40 and 0x20 set.
+        tags = index.seg_tag
+        lowercase = np.flatnonzero((tags >> np.uint32(1)) & tags & np.uint32(0x202020))
+        reported = set()
+        for i in lowercase.tolist():
+            segment_id = unpack_tag(int(tags[i]))
+            if segment_id not in reported:
+                reported.add(segment_id)
+                self.repair(FindingCode.LOWERCASE_SEGMENT_ID, _at(index, i), segment_id)
         last = len(index) - 1
         terminator = index.delimiters(last).segment
-        if self.final and not self.data.startswith(terminator, int(seg_end[last])):
+        if self.final and not self.data.startswith(terminator, int(index.seg_start[last] + index.seg_len[last])):
             self.repair(FindingCode.MISSING_TERMINATOR, _at(index, last))
+
+
+def _first_gap(index: SegmentIndex, block: int = 4096) -> int | None:
+    """The first segment preceded by layout (line breaks, spaces) after the terminator before
+    it, or None. One sum tells whether there is any; the search then goes block by block, so
+    a file with a line break after every segment is answered from its first block."""
+    bounds = list(index.chunk_first) + [len(index)]
+    for k, dialect in enumerate(index.dialects):
+        first, stop = int(bounds[k]), int(bounds[k + 1])
+        if k and index.seg_start[first] > index.seg_start[first - 1] + index.seg_len[first - 1] + len(
+                index.dialects[k - 1].delimiters.segment):
+            return first  # between two runs (after an IEA)
+        term_len = len(dialect.delimiters.segment)
+        start, length = index.seg_start[first:stop], index.seg_len[first:stop]
+        span = int(start[-1]) + int(length[-1]) - int(start[0])
+        if span == int(length.sum(dtype=np.int64)) + term_len * (len(start) - 1):
+            continue
+        for b in range(0, len(start) - 1, block):
+            s = start[b : b + block + 1]
+            gaps = np.flatnonzero(s[1:] - s[:-1] > length[b : b + len(s) - 1] + term_len)
+            if len(gaps):
+                return first + b + int(gaps[0]) + 1
+    return None
 
 
 def _at(index: SegmentIndex, i: int) -> Location:

@@ -4,12 +4,13 @@
 Same contract as the pure-Python twin `edi._py.tokenizer.scan_segments` (same arguments, arrays
 and status codes; the tests check they agree). One pass over the bytes: every read goes through
 a cursor compared with the region end, so hostile input cannot read out of bounds. Output grows
-in malloc'd buffers (doubling) and is copied once into numpy arrays. The GIL is released while
-scanning.
+directly in numpy arrays sized from the input (pages never written are never committed); when
+they fill up the kernel returns, the arrays grow in place, and the scan resumes. A 64-byte mask of
+separator and terminator positions (simd.h) lets the loop jump from one to the next. The GIL is
+released while scanning.
 """
-from libc.stdint cimport int64_t, uint16_t, uint32_t
-from libc.stdlib cimport free, realloc
-from libc.string cimport memcmp, memcpy
+from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcmp
 
 import numpy as np
 
@@ -21,7 +22,12 @@ cdef enum:
     STATUS_SEGMENT_TOO_LONG = -1
     STATUS_TOO_MANY_ELEMENTS = -2
     STATUS_BAD_BINARY = -3
-    STATUS_NO_MEMORY = -100
+    STATUS_FULL = -100      # internal: the output arrays need to grow before segment `stop`
+
+cdef extern from "simd.h":
+    uint64_t edi_mask64(const unsigned char *p, unsigned char a, unsigned char b) nogil
+    uint64_t edi_mask_tail(const unsigned char *p, size_t n, unsigned char a, unsigned char b) nogil
+    int edi_ctz64(uint64_t x) nogil
 
 cdef uint32_t TAG_IEA = (<uint32_t>73 << 16) | (<uint32_t>69 << 8) | <uint32_t>65
 
@@ -30,7 +36,7 @@ cdef struct Output:
     int64_t *seg_start
     uint32_t *seg_len
     uint32_t *seg_tag
-    int64_t *elem_ptr      # capacity seg_cap + 1
+    int64_t *elem_ptr      # room for seg_cap + 1
     uint16_t *elem_offset
     Py_ssize_t n_seg, seg_cap, n_elem, elem_cap
 
@@ -43,65 +49,35 @@ cdef inline bint is_layout(unsigned char c) noexcept nogil:
     return c == 32 or c == 9 or c == 13 or c == 10 or c == 0 or c == 11 or c == 12
 
 
-cdef inline bint grow_segments(Output *out) noexcept nogil:
-    cdef Py_ssize_t cap = out.seg_cap * 2 + 1024
-    cdef void *a = realloc(out.seg_start, cap * sizeof(int64_t))
-    if a == NULL:
-        return False
-    out.seg_start = <int64_t *>a
-    a = realloc(out.seg_len, cap * sizeof(uint32_t))
-    if a == NULL:
-        return False
-    out.seg_len = <uint32_t *>a
-    a = realloc(out.seg_tag, cap * sizeof(uint32_t))
-    if a == NULL:
-        return False
-    out.seg_tag = <uint32_t *>a
-    a = realloc(out.elem_ptr, (cap + 1) * sizeof(int64_t))
-    if a == NULL:
-        return False
-    out.elem_ptr = <int64_t *>a
-    out.seg_cap = cap
-    return True
-
-
-cdef inline bint push_element(Output *out, Py_ssize_t offset) noexcept nogil:
-    cdef void *a
-    cdef Py_ssize_t cap
-    if out.n_elem == out.elem_cap:
-        cap = out.elem_cap * 2 + 4096
-        a = realloc(out.elem_offset, cap * sizeof(uint16_t))
-        if a == NULL:
-            return False
-        out.elem_offset = <uint16_t *>a
-        out.elem_cap = cap
-    out.elem_offset[out.n_elem] = <uint16_t>offset
-    out.n_elem += 1
-    return True
+cdef inline uint64_t load_mask(const unsigned char *buf, Py_ssize_t base, Py_ssize_t end,
+                               unsigned char a, unsigned char b) noexcept nogil:
+    """Bit k set when buf[base + k] is `a` or `b` (only bytes before `end` are read)."""
+    if base + 64 <= end:
+        return edi_mask64(buf + base, a, b)
+    if base < end:
+        return edi_mask_tail(buf + base, <size_t>(end - base), a, b)
+    return 0
 
 
 cdef inline uint32_t pack_tag(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end) noexcept nogil:
-    cdef Py_ssize_t length = end - start, k
-    cdef uint32_t tag = 0
-    if length < 2 or length > 3:
-        return 0
-    for k in range(start, end):
-        if not is_id_byte(buf[k]):
-            return 0
-        tag = (tag << 8) | buf[k]
+    cdef Py_ssize_t length = end - start
     if length == 2:
-        tag <<= 8
-    return tag
+        if is_id_byte(buf[start]) and is_id_byte(buf[start + 1]):
+            return (<uint32_t>buf[start] << 16) | (<uint32_t>buf[start + 1] << 8)
+    elif length == 3:
+        if is_id_byte(buf[start]) and is_id_byte(buf[start + 1]) and is_id_byte(buf[start + 2]):
+            return (<uint32_t>buf[start] << 16) | (<uint32_t>buf[start + 1] << 8) | buf[start + 2]
+    return 0
 
 
-cdef inline bint add_elements(Output *out, const unsigned char *buf, Py_ssize_t s, Py_ssize_t e,
+cdef inline void add_elements(Output *out, const unsigned char *buf, Py_ssize_t s, Py_ssize_t e,
                               unsigned char sep) noexcept nogil:
+    """Scalar element split, for the rare paths (the ISA, an unterminated last segment)."""
     cdef Py_ssize_t q
     for q in range(s, e):
         if buf[q] == sep:
-            if not push_element(out, q + 1 - s):
-                return False
-    return True
+            out.elem_offset[out.n_elem] = <uint16_t>(q + 1 - s)
+            out.n_elem += 1
 
 
 cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
@@ -109,12 +85,14 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                      const unsigned char *term, Py_ssize_t term_len,
                      Py_ssize_t max_segment_length, Py_ssize_t max_elements, bint final,
                      Output *out, int *status) noexcept nogil:
-    """Returns the stop offset and sets `status`; mirrors the twin line by line."""
-    cdef Py_ssize_t p = start, s, e, q, limit, n_before, last, id_end, length_start, data_start
-    cdef Py_ssize_t declared, k
-    cdef unsigned char c, t0 = term[0]
+    """Returns the stop offset and sets `status`; mirrors the twin branch by branch."""
+    cdef Py_ssize_t p = start, s, e, q, k, limit, n_before, last, id_end, length_start, data_start
+    cdef Py_ssize_t declared
+    cdef unsigned char t0 = term[0]
     cdef uint32_t tag
     cdef bint found
+    cdef Py_ssize_t base = start
+    cdef uint64_t mask = load_mask(buf, start, end, sep, t0)
     status[0] = STATUS_END
     while True:
         while p < end and is_layout(buf[p]) and buf[p] != sep:
@@ -122,20 +100,19 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
         if p >= end:
             return end
         s = p
-        if (out.n_seg > 0 and s + 3 < end and buf[s] == 73 and buf[s + 1] == 83 and buf[s + 2] == 65
+        if (out.n_seg > 0 and buf[s] == 73 and s + 3 < end and buf[s + 1] == 83 and buf[s + 2] == 65
                 and not is_id_byte(buf[s + 3]) and not is_layout(buf[s + 3])):
             status[0] = STATUS_ISA
             return s
-        n_before = out.n_elem
-        if out.n_seg == out.seg_cap and not grow_segments(out):
-            status[0] = STATUS_NO_MEMORY
+        # Room for this segment and as many elements as it could hold.
+        if out.n_seg == out.seg_cap or out.elem_cap - out.n_elem <= max_segment_length + term_len + 16:
+            status[0] = STATUS_FULL
             return s
+        n_before = out.n_elem
 
         if out.n_seg == 0 and first_segment_end >= 0:
             e = first_segment_end
-            if not add_elements(out, buf, s, e, sep):
-                status[0] = STATUS_NO_MEMORY
-                return s
+            add_elements(out, buf, s, e, sep)
             p = e + term_len
         elif s + 3 < end and buf[s] == 66 and buf[s + 1] == 73 and buf[s + 2] == 78 and buf[s + 3] == sep:
             # BIN: BIN01 is the byte length of BIN02, which may hold any bytes at all.
@@ -160,26 +137,39 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             if memcmp(buf + e, term, term_len) != 0:
                 status[0] = STATUS_BAD_BINARY
                 return s
-            if not push_element(out, 4) or not push_element(out, data_start - s):
-                status[0] = STATUS_NO_MEMORY
-                return s
+            out.elem_offset[out.n_elem] = 4
+            out.elem_offset[out.n_elem + 1] = <uint16_t>(data_start - s)
+            out.n_elem += 2
             p = e + term_len
         else:
             limit = s + max_segment_length + term_len
             if limit > end:
                 limit = end
+            # Move the mask to s: reload, or drop the bits of bytes already passed.
+            if s >= base + 64 or s < base:
+                base = s
+                mask = load_mask(buf, base, end, sep, t0)
+            else:
+                mask &= (<uint64_t>0xFFFFFFFFFFFFFFFF) << (s - base)
             found = False
-            q = s
-            while q < limit:
-                c = buf[q]
-                if c == sep:
-                    if not push_element(out, q + 1 - s):
-                        status[0] = STATUS_NO_MEMORY
-                        return s
-                elif c == t0 and q + term_len <= limit and (term_len == 1 or memcmp(buf + q, term, term_len) == 0):
+            while True:
+                while mask == 0:
+                    base += 64
+                    if base >= limit:
+                        break
+                    mask = load_mask(buf, base, end, sep, t0)
+                if mask == 0:
+                    break
+                q = base + edi_ctz64(mask)
+                if q >= limit:
+                    break
+                mask &= mask - 1
+                if buf[q] == sep:
+                    out.elem_offset[out.n_elem] = <uint16_t>(q + 1 - s)
+                    out.n_elem += 1
+                elif q + term_len <= limit and (term_len == 1 or memcmp(buf + q, term, term_len) == 0):
                     found = True
                     break
-                q += 1
             if found:
                 e = q
                 p = e + term_len
@@ -194,9 +184,7 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                     return s
                 e = end
                 p = end
-                if not add_elements(out, buf, s, e, sep):
-                    status[0] = STATUS_NO_MEMORY
-                    return s
+                add_elements(out, buf, s, e, sep)
                 last = out.elem_offset[out.n_elem - 1] + s if out.n_elem > n_before else s
                 while e > last and is_layout(buf[e - 1]) and buf[e - 1] != sep:
                     e -= 1
@@ -217,55 +205,77 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             return p
 
 
+cdef class _Arrays:
+    """The output arrays and the raw pointers the kernel writes through."""
+    cdef object seg_start, seg_len, seg_tag, elem_ptr, elem_offset
+    cdef Output out
+
+    def __cinit__(self, Py_ssize_t seg_cap, Py_ssize_t elem_cap):
+        self.seg_start = np.empty(seg_cap, np.int64)
+        self.seg_len = np.empty(seg_cap, np.uint32)
+        self.seg_tag = np.empty(seg_cap, np.uint32)
+        self.elem_ptr = np.empty(seg_cap + 1, np.int64)
+        self.elem_offset = np.empty(elem_cap, np.uint16)
+        self.out.n_seg = self.out.n_elem = 0
+        self.out.seg_cap = seg_cap
+        self.out.elem_cap = elem_cap
+        self._point()
+        self.out.elem_ptr[0] = 0
+
+    cdef void _point(self):
+        cdef int64_t[::1] a = self.seg_start
+        cdef uint32_t[::1] b = self.seg_len
+        cdef uint32_t[::1] c = self.seg_tag
+        cdef int64_t[::1] d = self.elem_ptr
+        cdef uint16_t[::1] f = self.elem_offset
+        self.out.seg_start = &a[0]
+        self.out.seg_len = &b[0]
+        self.out.seg_tag = &c[0]
+        self.out.elem_ptr = &d[0]
+        self.out.elem_offset = &f[0]
+
+    cdef void resize(self, Py_ssize_t seg_cap, Py_ssize_t elem_cap):
+        """Grow (or, at the end, trim) in place: numpy reallocates, often without copying."""
+        self.seg_start.resize(seg_cap, refcheck=False)
+        self.seg_len.resize(seg_cap, refcheck=False)
+        self.seg_tag.resize(seg_cap, refcheck=False)
+        self.elem_ptr.resize(seg_cap + 1, refcheck=False)
+        self.elem_offset.resize(max(elem_cap, 1), refcheck=False)
+        self.out.seg_cap = seg_cap
+        self.out.elem_cap = elem_cap
+        if seg_cap and elem_cap:
+            self._point()
+
+
 def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
                   Py_ssize_t first_segment_end, int element_separator, bytes terminator,
                   Py_ssize_t max_segment_length, Py_ssize_t max_elements, bint final):
     """Tokenize `buf[start:end]`; see `edi._py.tokenizer.scan_segments` for the contract."""
-    cdef Output out
     cdef int status = 0
-    cdef Py_ssize_t stop
+    cdef Py_ssize_t stop, pos = start
     cdef const unsigned char *term = terminator
     cdef Py_ssize_t term_len = len(terminator)
     cdef unsigned char sep = <unsigned char>element_separator
+    cdef const unsigned char *data
     if end > buf.shape[0] or start < 0 or start > end or term_len < 1 or first_segment_end > end:
         raise ValueError("scan region outside the buffer")
-    out.seg_start = NULL
-    out.seg_len = NULL
-    out.seg_tag = NULL
-    out.elem_ptr = NULL
-    out.elem_offset = NULL
-    out.n_seg = out.seg_cap = out.n_elem = out.elem_cap = 0
-    try:
-        if not grow_segments(&out):
-            raise MemoryError()
-        out.elem_ptr[0] = 0
+    if end == 0:
+        data = NULL
+    else:
+        data = &buf[0]
+    size = end - start
+    arrays = _Arrays(size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024)
+    cdef Output *out = &(<_Arrays>arrays).out
+    while True:
         with nogil:
-            stop = scan(&buf[0] if buf.shape[0] else NULL, start, end, first_segment_end, sep, term,
-                        term_len, max_segment_length, max_elements, final, &out, &status)
-        if status == STATUS_NO_MEMORY:
-            raise MemoryError()
-        return (
-            _copy(out.seg_start, out.n_seg, np.int64),
-            _copy(out.seg_len, out.n_seg, np.uint32),
-            _copy(out.seg_tag, out.n_seg, np.uint32),
-            _copy(out.elem_ptr, out.n_seg + 1, np.int64),
-            _copy(out.elem_offset, out.n_elem, np.uint16),
-            stop,
-            status,
-        )
-    finally:
-        free(out.seg_start)
-        free(out.seg_len)
-        free(out.seg_tag)
-        free(out.elem_ptr)
-        free(out.elem_offset)
-
-
-cdef object _copy(void *data, Py_ssize_t count, object dtype):
-    arr = np.empty(count, dtype=dtype)
-    cdef Py_ssize_t nbytes = count * arr.itemsize
-    cdef char[::1] view
-    if nbytes:
-        view = arr.view(np.int8)
-        memcpy(&view[0], data, nbytes)
-    return arr
+            stop = scan(data, pos, end, first_segment_end, sep, term, term_len,
+                        max_segment_length, max_elements, final, out, &status)
+        if status != STATUS_FULL:
+            break
+        (<_Arrays>arrays).resize(out.seg_cap * 2, out.elem_cap * 2)
+        pos = stop
+    n_seg, n_elem = out.n_seg, out.n_elem
+    (<_Arrays>arrays).resize(n_seg, n_elem)
+    a = <_Arrays>arrays
+    elem_offset = a.elem_offset if n_elem else a.elem_offset[:0]
+    return a.seg_start, a.seg_len, a.seg_tag, a.elem_ptr, elem_offset, stop, status

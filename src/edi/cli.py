@@ -1,0 +1,165 @@
+"""The `edi` command line.
+
+    edi info FILE...        interchanges, groups, transactions, versions, counts and findings
+    edi segments FILE       one segment a line, elements by position (CLP01=...)
+
+Both take `--json` for tools and `--strict` to reject what lenient reading repairs. A file that
+cannot be read is reported on stderr and the others go on; the exit status is 1 if any failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Iterator
+
+from . import BACKEND, __version__
+from .errors import EdiError
+from .model import Document, Segment, decode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="edi", description="Read, check and write X12 EDI (HIPAA 5010).")
+    parser.add_argument("--version", action="version", version=f"edi {__version__} ({BACKEND})")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    info = commands.add_parser("info", help="summarize files: envelopes, transactions, findings")
+    info.add_argument("files", nargs="+", metavar="FILE")
+    segments = commands.add_parser("segments", help="list the segments of a file with element positions")
+    segments.add_argument("file", metavar="FILE")
+    for command in (info, segments):
+        command.add_argument("--json", action="store_true", help="print JSON instead of text")
+        command.add_argument("--strict", action="store_true", help="reject files that need repairs")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "info":
+            return run_info(args.files, as_json=args.json, strict=args.strict)
+        return run_segments(args.file, as_json=args.json, strict=args.strict)
+    except BrokenPipeError:  # `edi segments big.835 | head`
+        sys.stderr.close()
+        return 0
+
+
+def _read(path: str, strict: bool) -> Document:
+    from . import read_file
+
+    return read_file(path, strict=strict)
+
+
+def summarize(path: str, doc: Document) -> dict:
+    """A JSON-able summary of a document."""
+    return {
+        "file": path,
+        "size": len(doc.source),
+        "segments": len(doc.index),
+        "interchanges": [
+            {
+                "control_number": ic.control_number,
+                "sender": f"{ic.sender_qualifier}:{ic.sender_id}" if ic.header is not None else "",
+                "receiver": f"{ic.receiver_qualifier}:{ic.receiver_id}" if ic.header is not None else "",
+                "version": ic.version,
+                "date": ic.date,
+                "usage": ic.usage,
+                "groups": [
+                    {
+                        "functional_id": g.functional_id,
+                        "control_number": g.control_number,
+                        "version": g.version,
+                        "transactions": [
+                            {"set_id": t.set_id, "control_number": t.control_number, "version": t.version,
+                             "segments": len(t)}
+                            for t in g.transactions
+                        ],
+                    }
+                    for g in ic.groups
+                ],
+            }
+            for ic in doc.interchanges
+        ],
+        "findings": [f.to_dict() for f in doc.findings],
+    }
+
+
+def run_info(paths: list[str], *, as_json: bool, strict: bool) -> int:
+    failed = 0
+    summaries = []
+    for path in paths:
+        try:
+            doc = _read(path, strict)
+        except (OSError, EdiError) as error:
+            failed += 1
+            print(f"{path}: {error}", file=sys.stderr)
+            continue
+        summary = summarize(path, doc)
+        if as_json:
+            summaries.append(summary)
+        else:
+            print(render_info(summary))
+    if as_json:
+        json.dump(summaries, sys.stdout, indent=2)
+        print()
+    return 1 if failed else 0
+
+
+def render_info(summary: dict) -> str:
+    """The text form of `edi info` for one file."""
+    lines = [f"{summary['file']}: {summary['size']:,} bytes, {summary['segments']:,} segments"]
+    for ic in summary["interchanges"]:
+        if ic["control_number"]:
+            lines.append(f"  interchange {ic['control_number']} {ic['sender']} -> {ic['receiver']}"
+                         f" version {ic['version']} date {ic['date']} usage {ic['usage']}")
+        else:
+            lines.append("  (no ISA header)")
+        for g in ic["groups"]:
+            counts: dict[str, int] = {}
+            for t in g["transactions"]:
+                counts[t["set_id"]] = counts.get(t["set_id"], 0) + 1
+            kinds = ", ".join(f"{n} x {set_id}" for set_id, n in counts.items()) or "no transactions"
+            lines.append(f"    group {g['functional_id'] or '(no GS)'} {g['control_number']} {g['version']}: {kinds}")
+            for t in g["transactions"][:20]:
+                lines.append(f"      {t['set_id']} {t['control_number']:<10} {t['version']:<14} {t['segments']:>8,} segments")
+            if len(g["transactions"]) > 20:
+                lines.append(f"      ... {len(g['transactions']) - 20} more")
+    findings = summary["findings"]
+    lines.append(f"  findings: {len(findings) or 'none'}")
+    for f in findings:
+        lines.append(f"    {f['severity']}: {f['message']}" + (f" [{f['ack']} {f['ack_code']}]" if f["ack"] else ""))
+    return "\n".join(lines)
+
+
+def iter_segment_rows(doc: Document) -> Iterator[dict]:
+    index = doc.index
+    for i in range(len(index)):
+        if index.seg_len[i] == 0:
+            continue
+        segment = Segment(index, i)
+        yield {
+            "number": i + 1,
+            "offset": int(index.seg_start[i]),
+            "id": segment.id,
+            "elements": [decode(e) for e in index.elements(i)[1:]],
+        }
+
+
+def run_segments(path: str, *, as_json: bool, strict: bool) -> int:
+    try:
+        doc = _read(path, strict)
+    except (OSError, EdiError) as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 1
+    out = sys.stdout
+    if as_json:
+        out.write("[")
+        for n, row in enumerate(iter_segment_rows(doc)):
+            out.write(("," if n else "") + "\n" + json.dumps(row))
+        out.write("\n]\n")
+        return 0
+    for row in iter_segment_rows(doc):
+        elements = "  ".join(f"{row['id']}{j:02d}={value}" for j, value in enumerate(row["elements"], 1) if value)
+        out.write(f"{row['number']:>7} @{row['offset']:<9} {row['id']:<3}  {elements}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
