@@ -84,6 +84,7 @@ class FindingCode(enum.Enum):
     NO_REPETITION_SEPARATOR = ("no_repetition_separator", Severity.INFO, None, None, "ISA11 is not a usable repetition separator; repetitions are not split")
     NO_INTERCHANGE = ("no_interchange", Severity.WARNING, None, None, "no ISA header; delimiters guessed from the first segment")
     WHITESPACE_BETWEEN_SEGMENTS = ("whitespace_between_segments", Severity.INFO, None, None, "line breaks or spaces between segments")
+    LINE_BREAKS_IN_SEGMENTS = ("line_breaks_in_segments", Severity.WARNING, None, None, "line breaks inside segments (wrapped lines) removed; offsets refer to the unwrapped text")
     EMPTY_SEGMENT = ("empty_segment", Severity.WARNING, None, None, "empty segment skipped")
     BAD_SEGMENT_ID = ("bad_segment_id", Severity.ERROR, None, None, "segment id is not 2-3 letters or digits")
     LOWERCASE_SEGMENT_ID = ("lowercase_segment_id", Severity.WARNING, None, None, "segment id in lowercase")

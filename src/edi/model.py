@@ -153,8 +153,9 @@ class Segment:
             self._detach()
             self._delimiters = delimiters
         elements = [self._value_text(v) for v in self._elements]
-        while len(elements) > 1 and elements[-1] == "":  # X12 drops trailing empty elements
-            elements.pop()
+        if self._index is None:  # built: X12 omits trailing empty elements (edited views keep theirs)
+            while len(elements) > 1 and elements[-1] == "":
+                elements.pop()
         return self.delimiters.element.join(encode(e) for e in elements)
 
     def __str__(self) -> str:
@@ -375,7 +376,7 @@ class Document:
     @property
     def source(self) -> bytes | None:
         """The bytes the document was read from."""
-        return self.index.buf if self.index is not None else None
+        return self.index.source if self.index is not None else None
 
     @property
     def transactions(self) -> list[Transaction]:

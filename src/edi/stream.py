@@ -60,7 +60,8 @@ class TransactionReader:
             chunk = f.read(read_size)
             eof = not chunk
             data = pending + chunk if pending else chunk
-            if not data:
+            if not data:  # the input ended right after what the last window consumed
+                state.close_interchange(None)
                 break
             scan = Scan(data, self.strict, self.limits, final=eof)
             scan.run(scan.skip_bom() if base_offset == 0 else 0, dialect)

@@ -64,7 +64,30 @@ def tokenize(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMI
             raise TypeError(f"tokenize() takes bytes, not {type(data).__name__}")
     scan = Scan(data, strict, limits, final=True)
     scan.run(scan.skip_bom())
-    return scan.index()
+    index = scan.index()
+    if not strict and _wrapped_lines(index):
+        # Lines wrapped at a fixed width: CR and LF are not X12 data, so read without them.
+        unwrapped = Scan(data.replace(b"\r", b"").replace(b"\n", b""), strict, limits, final=True)
+        unwrapped.findings.append(Finding(FindingCode.LINE_BREAKS_IN_SEGMENTS, _at(index, _first_bad_id(index))))
+        unwrapped.run(unwrapped.skip_bom())
+        index = unwrapped.index()
+        index.source = data
+    return index
+
+
+def _first_bad_id(index: SegmentIndex) -> int:
+    return int(np.flatnonzero((index.seg_tag == 0) & (index.seg_len > 0))[0])
+
+
+def _wrapped_lines(index: SegmentIndex) -> bool:
+    """Are segment ids broken by line breaks, in a file whose terminators are not line breaks?"""
+    if not any(f.code is FindingCode.BAD_SEGMENT_ID for f in index.findings):
+        return False
+    if any(b in d.delimiters.segment + d.delimiters.element for d in index.dialects for b in b"\r\n"):
+        return False
+    i = _first_bad_id(index)
+    head = index.buf[int(index.seg_start[i]) : int(index.seg_start[i]) + 4]
+    return b"\n" in head or b"\r" in head
 
 
 class Scan:

@@ -89,15 +89,16 @@ class _Writer:
     def trailer(self, original: Segment | None, segment_id: str, count: str, control: str, delimiters: Delimiters) -> None:
         """Write a trailer with the count and control number it must carry."""
         fresh = Segment.build(segment_id, count, control, delimiters=delimiters)
-        if original is not None and original[1] == count and original[2] == control:
+        if original is not None and original[1].strip() == count and original[2].strip() == control.strip():
             fresh = original
         self.segment(fresh, delimiters, layout_of=original)
 
     def segment(self, segment: Segment, delimiters: Delimiters, layout_of: Segment | None = None) -> None:
-        """A segment, its terminator, and the layout after it (the source's, for a view)."""
+        """A segment, its terminator, and the layout after it: the source's for a segment that
+        was read (edited or not), the document's line break for one built in Python."""
         self.out.append(segment.to_bytes(delimiters))
         source = layout_of if layout_of is not None else segment
-        if (source is not None and source.is_view and self.index is not None and source._index is self.index
+        if (source is not None and self.index is not None and source._index is self.index
                 and source.delimiters == delimiters):
             i = source.position
             self.out.append(self.index.buf[int(self.index.seg_end[i]) : self.start_of(i + 1)])
