@@ -152,3 +152,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity.value}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"<Finding {self.severity.value} {self.code.id} at {self.location}>"

@@ -19,7 +19,7 @@ from .envelope import TAG
 from .errors import Finding, FindingCode, Location
 from .index import SegmentIndex
 from .model import Group, Interchange, Segment, Transaction
-from .tokenizer import DEFAULT_LIMITS, Limits, Scan
+from .tokenizer import DEFAULT_LIMITS, Limits, Scan, unwrap, wrapped_lines
 
 WINDOW = 8 << 20
 
@@ -55,7 +55,7 @@ class TransactionReader:
         base_offset = base_segment = 0
         dialect = None
         read_size = self.window
-        eof = False
+        unwrapping = False
         while True:
             chunk = f.read(read_size)
             eof = not chunk
@@ -63,9 +63,15 @@ class TransactionReader:
             if not data:  # the input ended right after what the last window consumed
                 state.close_interchange(None)
                 break
-            scan = Scan(data, self.strict, self.limits, final=eof)
-            scan.run(scan.skip_bom() if base_offset == 0 else 0, dialect)
-            index = scan.index(base_offset, base_segment)
+            if unwrapping:
+                data = unwrap(data)
+            scan, index = self._scan(data, eof, base_offset, base_segment, dialect)
+            wrapped = None if self.strict or unwrapping else wrapped_lines(index)
+            if wrapped is not None:  # from here on, read without line breaks (see tokenize)
+                unwrapping = True
+                self.findings.append(_rebase(wrapped, base_offset, base_segment))
+                data = unwrap(data)
+                scan, index = self._scan(data, eof, base_offset, base_segment, dialect)
             if len(index.dialects):
                 dialect = index.dialects[-1]
             cut = len(index) if eof else state.cut_point(index)
@@ -84,6 +90,13 @@ class TransactionReader:
             pending = data[consumed:]
             base_offset += consumed
             base_segment += cut
+
+
+    def _scan(self, data: bytes, eof: bool, base_offset: int, base_segment: int, dialect):
+        """Tokenize one window; a window that is not the file's last may end mid-segment."""
+        scan = Scan(data, self.strict, self.limits, final=eof)
+        scan.run(scan.skip_bom() if base_offset == 0 else 0, dialect)
+        return scan, scan.index(base_offset, base_segment)
 
 
 class _EnvelopeState:

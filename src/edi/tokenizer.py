@@ -65,29 +65,33 @@ def tokenize(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMI
     scan = Scan(data, strict, limits, final=True)
     scan.run(scan.skip_bom())
     index = scan.index()
-    if not strict and _wrapped_lines(index):
-        # Lines wrapped at a fixed width: CR and LF are not X12 data, so read without them.
-        unwrapped = Scan(data.replace(b"\r", b"").replace(b"\n", b""), strict, limits, final=True)
-        unwrapped.findings.append(Finding(FindingCode.LINE_BREAKS_IN_SEGMENTS, _at(index, _first_bad_id(index))))
+    wrapped = None if strict else wrapped_lines(index)
+    if wrapped is not None:
+        unwrapped = Scan(unwrap(data), strict, limits, final=True)
+        unwrapped.findings.append(wrapped)
         unwrapped.run(unwrapped.skip_bom())
         index = unwrapped.index()
         index.source = data
     return index
 
 
-def _first_bad_id(index: SegmentIndex) -> int:
-    return int(np.flatnonzero((index.seg_tag == 0) & (index.seg_len > 0))[0])
+def unwrap(data: bytes) -> bytes:
+    """Lines wrapped at a fixed width: CR and LF are not X12 data, so read without them."""
+    return data.replace(b"\r", b"").replace(b"\n", b"")
 
 
-def _wrapped_lines(index: SegmentIndex) -> bool:
-    """Are segment ids broken by line breaks, in a file whose terminators are not line breaks?"""
+def wrapped_lines(index: SegmentIndex) -> Finding | None:
+    """The finding for segment ids broken by line breaks, in a file whose terminators and
+    separators are not line breaks (None when that is not the case)."""
     if not any(f.code is FindingCode.BAD_SEGMENT_ID for f in index.findings):
-        return False
+        return None
     if any(b in d.delimiters.segment + d.delimiters.element for d in index.dialects for b in b"\r\n"):
-        return False
-    i = _first_bad_id(index)
+        return None
+    i = int(np.flatnonzero((index.seg_tag == 0) & (index.seg_len > 0))[0])
     head = index.buf[int(index.seg_start[i]) : int(index.seg_start[i]) + 4]
-    return b"\n" in head or b"\r" in head
+    if b"\n" in head or b"\r" in head:
+        return Finding(FindingCode.LINE_BREAKS_IN_SEGMENTS, _at(index, i))
+    return None
 
 
 class Scan:

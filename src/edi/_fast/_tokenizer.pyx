@@ -4,15 +4,20 @@
 Same contract as the pure-Python twin `edi._py.tokenizer.scan_segments` (same arguments, arrays
 and status codes; the tests check they agree). One pass over the bytes: every read goes through
 a cursor compared with the region end, so hostile input cannot read out of bounds. Output grows
-directly in numpy arrays sized from the input (pages never written are never committed); when
-they fill up the kernel returns, the arrays grow in place, and the scan resumes. A 64-byte mask of
+in malloc'd buffers sized from the input (pages never written are never committed); when they
+fill up the kernel returns, the buffers grow, and the scan resumes. At the end they are trimmed
+and handed to numpy arrays without a copy. A 64-byte mask of
 separator and terminator positions (simd.h) lets the loop jump from one to the next. The GIL is
 released while scanning.
 """
 from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memcmp
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
+from libc.stdlib cimport free, realloc
+from libc.string cimport memcmp, memset
 
-import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
 
 cdef enum:
     STATUS_END = 0
@@ -205,46 +210,46 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             return p
 
 
-cdef class _Arrays:
-    """The output arrays and the raw pointers the kernel writes through."""
-    cdef object seg_start, seg_len, seg_tag, elem_ptr, elem_offset
-    cdef Output out
+cdef bint grow(Output *out, Py_ssize_t seg_cap, Py_ssize_t elem_cap) noexcept nogil:
+    """(Re)allocate the output buffers. Plain malloc memory: numpy's own allocations ask for
+    huge pages, whose faults can stall for memory compaction; small pages cost the same every run."""
+    cdef void *a
+    a = realloc(out.seg_start, max(seg_cap, 1) * sizeof(int64_t))
+    if a == NULL:
+        return False
+    out.seg_start = <int64_t *>a
+    a = realloc(out.seg_len, max(seg_cap, 1) * sizeof(uint32_t))
+    if a == NULL:
+        return False
+    out.seg_len = <uint32_t *>a
+    a = realloc(out.seg_tag, max(seg_cap, 1) * sizeof(uint32_t))
+    if a == NULL:
+        return False
+    out.seg_tag = <uint32_t *>a
+    a = realloc(out.elem_ptr, (seg_cap + 1) * sizeof(int64_t))
+    if a == NULL:
+        return False
+    out.elem_ptr = <int64_t *>a
+    a = realloc(out.elem_offset, max(elem_cap, 1) * sizeof(uint16_t))
+    if a == NULL:
+        return False
+    out.elem_offset = <uint16_t *>a
+    out.seg_cap = seg_cap
+    out.elem_cap = elem_cap
+    return True
 
-    def __cinit__(self, Py_ssize_t seg_cap, Py_ssize_t elem_cap):
-        self.seg_start = np.empty(seg_cap, np.int64)
-        self.seg_len = np.empty(seg_cap, np.uint32)
-        self.seg_tag = np.empty(seg_cap, np.uint32)
-        self.elem_ptr = np.empty(seg_cap + 1, np.int64)
-        self.elem_offset = np.empty(elem_cap, np.uint16)
-        self.out.n_seg = self.out.n_elem = 0
-        self.out.seg_cap = seg_cap
-        self.out.elem_cap = elem_cap
-        self._point()
-        self.out.elem_ptr[0] = 0
 
-    cdef void _point(self):
-        cdef int64_t[::1] a = self.seg_start
-        cdef uint32_t[::1] b = self.seg_len
-        cdef uint32_t[::1] c = self.seg_tag
-        cdef int64_t[::1] d = self.elem_ptr
-        cdef uint16_t[::1] f = self.elem_offset
-        self.out.seg_start = &a[0]
-        self.out.seg_len = &b[0]
-        self.out.seg_tag = &c[0]
-        self.out.elem_ptr = &d[0]
-        self.out.elem_offset = &f[0]
+cdef void free_buffer(object capsule) noexcept:
+    free(PyCapsule_GetPointer(capsule, NULL))
 
-    cdef void resize(self, Py_ssize_t seg_cap, Py_ssize_t elem_cap):
-        """Grow (or, at the end, trim) in place: numpy reallocates, often without copying."""
-        self.seg_start.resize(seg_cap, refcheck=False)
-        self.seg_len.resize(seg_cap, refcheck=False)
-        self.seg_tag.resize(seg_cap, refcheck=False)
-        self.elem_ptr.resize(seg_cap + 1, refcheck=False)
-        self.elem_offset.resize(max(elem_cap, 1), refcheck=False)
-        self.out.seg_cap = seg_cap
-        self.out.elem_cap = elem_cap
-        if seg_cap and elem_cap:
-            self._point()
+
+cdef object owned_array(void *data, Py_ssize_t count, int typenum):
+    """A numpy array over malloc'd `data` that frees it when the array goes away."""
+    cdef cnp.npy_intp dims[1]
+    dims[0] = count
+    arr = cnp.PyArray_SimpleNewFromData(1, dims, typenum, data)
+    cnp.set_array_base(arr, PyCapsule_New(data, NULL, free_buffer))
+    return arr
 
 
 def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
@@ -252,30 +257,48 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
                   Py_ssize_t max_segment_length, Py_ssize_t max_elements, bint final):
     """Tokenize `buf[start:end]`; see `edi._py.tokenizer.scan_segments` for the contract."""
     cdef int status = 0
-    cdef Py_ssize_t stop, pos = start
+    cdef Py_ssize_t stop, pos = start, size
     cdef const unsigned char *term = terminator
     cdef Py_ssize_t term_len = len(terminator)
     cdef unsigned char sep = <unsigned char>element_separator
-    cdef const unsigned char *data
+    cdef const unsigned char *data = NULL
+    cdef Output out
+    cdef bint ok
     if end > buf.shape[0] or start < 0 or start > end or term_len < 1 or first_segment_end > end:
         raise ValueError("scan region outside the buffer")
-    if end == 0:
-        data = NULL
-    else:
+    if end > 0:
         data = &buf[0]
     size = end - start
-    arrays = _Arrays(size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024)
-    cdef Output *out = &(<_Arrays>arrays).out
-    while True:
-        with nogil:
-            stop = scan(data, pos, end, first_segment_end, sep, term, term_len,
-                        max_segment_length, max_elements, final, out, &status)
-        if status != STATUS_FULL:
-            break
-        (<_Arrays>arrays).resize(out.seg_cap * 2, out.elem_cap * 2)
-        pos = stop
-    n_seg, n_elem = out.n_seg, out.n_elem
-    (<_Arrays>arrays).resize(n_seg, n_elem)
-    a = <_Arrays>arrays
-    elem_offset = a.elem_offset if n_elem else a.elem_offset[:0]
-    return a.seg_start, a.seg_len, a.seg_tag, a.elem_ptr, elem_offset, stop, status
+    memset(&out, 0, sizeof(Output))
+    try:
+        if not grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024):
+            raise MemoryError()
+        out.elem_ptr[0] = 0
+        while True:
+            with nogil:
+                stop = scan(data, pos, end, first_segment_end, sep, term, term_len,
+                            max_segment_length, max_elements, final, &out, &status)
+                ok = status != STATUS_FULL or grow(&out, out.seg_cap * 2, out.elem_cap * 2)
+            if not ok:
+                raise MemoryError()
+            if status != STATUS_FULL:
+                break
+            pos = stop
+        # Trim to size (in place for large blocks), then hand each buffer to a numpy array.
+        if not grow(&out, out.n_seg, out.n_elem):
+            raise MemoryError()
+        columns = (
+            owned_array(out.seg_start, out.n_seg, cnp.NPY_INT64),
+            owned_array(out.seg_len, out.n_seg, cnp.NPY_UINT32),
+            owned_array(out.seg_tag, out.n_seg, cnp.NPY_UINT32),
+            owned_array(out.elem_ptr, out.n_seg + 1, cnp.NPY_INT64),
+            owned_array(out.elem_offset, out.n_elem, cnp.NPY_UINT16),
+        )
+        memset(&out, 0, sizeof(Output))
+        return (*columns, stop, status)
+    finally:
+        free(out.seg_start)
+        free(out.seg_len)
+        free(out.seg_tag)
+        free(out.elem_ptr)
+        free(out.elem_offset)
