@@ -80,14 +80,22 @@ class Segment:
             return len(self._elements) - 1
         return self._index.element_count(self._i)
 
-    def __getitem__(self, j: int) -> str:
-        if not isinstance(j, int):
-            raise TypeError("segment elements are addressed by position, e.g. segment[2]")
+    def __getitem__(self, j: int | str) -> str:
+        if isinstance(j, str):
+            return self._by_reference(j)
         if self._elements is not None:
             if 0 <= j < len(self._elements):
                 return self._value_text(self._elements[j])
             return ""
         return decode(self._index.element(self._i, j))
+
+    def _by_reference(self, ref: str) -> str:
+        """`seg["CLP02"]`, `seg["SVC01-2"]` (a component): the reference names the segment."""
+        head, _, component = ref.partition("-")
+        if len(head) < 4 or not head[-2:].isdigit() or head[:-2] != self.id:
+            raise KeyError(f"{ref!r} is not an element reference of a {self.id} segment")
+        j = int(head[-2:])
+        return self.component(j, int(component)) if component else self[j]
 
     @property
     def elements(self) -> list[str]:
@@ -162,7 +170,8 @@ class Segment:
         return decode(self.to_bytes())
 
     def __repr__(self) -> str:  # no element values: they may be patient data
-        return f"<Segment {self.id} with {len(self)} elements>"
+        valid = self._index is None or self._index.seg_tag[self._i] != 0
+        return f"<Segment {self.id if valid else '(invalid id)'} with {len(self)} elements>"
 
 
 class Container:
@@ -205,11 +214,13 @@ class Container:
 class Transaction(Container):
     """One transaction set, ST to SE. `segments` includes ST and SE."""
 
-    __slots__ = ("group",)
+    __slots__ = ("group", "_loops", "_root")
 
     def __init__(self, index, first, last, header, trailer, group=None):
         super().__init__(index, first, last, header, trailer)
         self.group = group
+        self._loops = None
+        self._root = None
 
     @classmethod
     def build(cls, set_id: str, control_number: str, segments: Iterable[Segment],
@@ -254,8 +265,123 @@ class Transaction(Container):
             return len(self._children)
         return int(np.count_nonzero(self.index.seg_len[self.first : self.last + 1]))
 
+    @property
+    def schema(self):
+        """The implementation guide's schema (by GS08 and ST01, BHT02 for 278), or None."""
+        from . import schema
+
+        bht02 = ""
+        if self.set_id == "278":
+            bht = next((s for s in self.segments[1:3] if s.id == "BHT"), None)
+            bht02 = bht[2] if bht is not None else ""
+        return schema.find(self.version, self.set_id, bht02 or None)
+
+    @property
+    def loops(self):
+        """The LoopIndex of the transaction as read (None without a schema); parsed once."""
+        if self._loops is None and self.index is not None:
+            schema = self.schema
+            if schema is not None:
+                from .loops import parse_loops
+
+                self._loops = parse_loops(self.index, self.first, self.last, schema)
+        return self._loops
+
+    @property
+    def root(self) -> "Loop | None":
+        """The loop tree (the transaction-set loop), or None when no schema covers it."""
+        if self._root is not None:
+            return self._root
+        loops = self.loops
+        if loops is None:
+            return None
+        tree = [Loop(self, j) for j in range(len(loops.loop_node))]
+        for j, parent in enumerate(loops.loop_parent.tolist()):
+            if parent >= 0:
+                tree[j]._parent = tree[parent]
+                tree[parent].children.append(tree[j])
+        for segment in self.segments:
+            k = segment.position - self.first
+            if segment._index is self.index and 0 <= k < len(loops.seg_loop):
+                loop = tree[int(loops.seg_loop[k])]
+                segment.loop = loop
+                loop.segments.append(segment)
+        self._root = tree[0]
+        return self._root
+
+    def to_dict(self) -> dict:
+        """A JSON-able form: the loop tree with loop ids and names, and each segment's elements
+        by reference (segment level only when no schema covers the transaction)."""
+        result = {"set_id": self.set_id, "control_number": self.control_number, "version": self.version}
+        root = self.root
+        if root is None:
+            result["segments"] = [_segment_dict(s) for s in self.segments]
+        else:
+            result["loop"] = root.to_dict()
+        return result
+
     def __repr__(self) -> str:
         return f"<Transaction {self.set_id} {self.control_number} {self.version}>"
+
+
+def _segment_dict(segment: Segment) -> dict:
+    return {"id": segment.id, "elements": {f"{segment.id}{j:02d}": v for j, v in enumerate(segment.elements, 1) if v}}
+
+
+class Loop:
+    """One loop instance (2000A, 2100, 2110, ...) of a transaction: its schema node, the
+    segments directly in it and its child loops."""
+
+    __slots__ = ("transaction", "instance", "children", "segments", "_parent")
+
+    def __init__(self, transaction: Transaction, instance: int):
+        self.transaction = transaction
+        self.instance = instance
+        self.children: list[Loop] = []
+        self.segments: list[Segment] = []
+        self._parent: Loop | None = None
+
+    @property
+    def node(self):
+        loops = self.transaction.loops
+        return loops.schema.loops[int(loops.loop_node[self.instance])]
+
+    @property
+    def id(self) -> str:
+        return self.node.id
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def parent(self) -> "Loop | None":
+        return self._parent
+
+    def walk(self):
+        """This loop and every loop below it, depth first, in document order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def find(self, loop_id: str) -> "Loop | None":
+        """The first loop with this id below this one (depth first), or None."""
+        return next((loop for loop in self.walk() if loop.id == loop_id and loop is not self), None)
+
+    def findall(self, loop_id: str) -> list["Loop"]:
+        """Every loop with this id below this one, in document order."""
+        return [loop for loop in self.walk() if loop.id == loop_id and loop is not self]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "segments": [_segment_dict(s) for s in self.segments],
+            "loops": [child.to_dict() for child in self.children],
+        }
+
+    def __repr__(self) -> str:
+        return f"<Loop {self.id} with {len(self.segments)} segments, {len(self.children)} loops>"
 
 
 class Group(Container):

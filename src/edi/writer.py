@@ -60,8 +60,7 @@ class _Writer:
         delimiters = interchange.delimiters
         if interchange.header is not None:
             self.segment(interchange.header, delimiters)
-        for group in interchange.groups:
-            self.group(group, delimiters)
+        self.children(interchange, lambda group: self.group(group, delimiters))
         if interchange.header is not None:
             count, control = str(len(interchange.groups)), interchange.header[13]
             self.trailer(interchange.trailer, "IEA", count, control, delimiters)
@@ -71,10 +70,39 @@ class _Writer:
             return
         if group.header is not None:
             self.segment(group.header, delimiters)
-        for txn in group.transactions:
-            self.transaction(txn, delimiters)
+        self.children(group, lambda txn: self.transaction(txn, delimiters))
         if group.header is not None:
             self.trailer(group.trailer, "GE", str(len(group.transactions)), group.header[6], delimiters)
+
+    def children(self, container: Container, write) -> None:
+        """Write the children of a changed container, and between them the source segments
+        that belong to no child as read (a TA1, a stray segment): kept, not silently dropped."""
+        if container.index is not self.index or self.index is None:
+            for child in container._children:
+                write(child)
+            return
+        owned = sorted((c.first, c.last) for c in container._original_children if c.index is self.index)
+        done = container.first if container.header is not None else container.first - 1
+        for child in container._children:
+            if child.index is self.index and child.first > done + 1:
+                self.strays(done + 1, child.first, owned)
+            write(child)
+            if child.index is self.index:
+                done = max(done, child.last)
+        trailer = container.trailer
+        if trailer is not None and trailer._index is self.index and trailer.position > done + 1:
+            self.strays(done + 1, trailer.position, owned)
+
+    def strays(self, first: int, stop: int, owned: list[tuple[int, int]]) -> None:
+        """Copy segments first..stop-1 of the source, less those of children as read."""
+        for a, b in owned:
+            if b < first or a >= stop:
+                continue
+            if a > first:
+                self.out.append(self.index.buf[self.start_of(first) : self.start_of(a)])
+            first = b + 1
+        if first < stop:
+            self.out.append(self.index.buf[self.start_of(first) : self.start_of(stop)])
 
     def transaction(self, txn: Transaction, delimiters: Delimiters) -> None:
         if self.copy(txn):
