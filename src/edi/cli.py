@@ -2,6 +2,7 @@
 
     edi info FILE...        interchanges, groups, transactions, versions, counts and findings
     edi segments FILE       one segment a line, elements by position (CLP01=...)
+    edi parse FILE          each transaction's loop tree (2000A, 2100, 2110, ...)
 
 Both take `--json` for tools and `--strict` to reject what lenient reading repairs. A file that
 cannot be read is reported on stderr and the others go on; the exit status is 1 if any failed.
@@ -27,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     info.add_argument("files", nargs="+", metavar="FILE")
     segments = commands.add_parser("segments", help="list the segments of a file with element positions")
     segments.add_argument("file", metavar="FILE")
-    for command in (info, segments):
+    parse = commands.add_parser("parse", help="show each transaction's loop tree")
+    parse.add_argument("file", metavar="FILE")
+    for command in (info, segments, parse):
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
         command.add_argument("--strict", action="store_true", help="reject files that need repairs")
 
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "info":
             return run_info(args.files, as_json=args.json, strict=args.strict)
+        if args.command == "parse":
+            return run_parse(args.file, as_json=args.json, strict=args.strict)
         return run_segments(args.file, as_json=args.json, strict=args.strict)
     except BrokenPipeError:  # `edi segments big.835 | head`
         sys.stderr.close()
@@ -159,6 +164,34 @@ def run_segments(path: str, *, as_json: bool, strict: bool) -> int:
         elements = "  ".join(f"{row['id']}{j:02d}={value}" for j, value in enumerate(row["elements"], 1) if value)
         out.write(f"{row['number']:>7} @{row['offset']:<9} {row['id']:<3}  {elements}\n")
     return 0
+
+
+def run_parse(path: str, *, as_json: bool, strict: bool) -> int:
+    try:
+        doc = _read(path, strict)
+    except (OSError, EdiError) as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 1
+    if as_json:
+        json.dump([t.to_dict() for t in doc.transactions], sys.stdout, indent=1)
+        print()
+        return 0
+    for txn in doc.transactions:
+        root = txn.root
+        print(f"{txn.set_id} {txn.control_number} {txn.version}" + ("" if root else "  (no schema: segments only)"))
+        if root is None:
+            for segment in txn.segments:
+                print(f"  {segment.id}")
+            continue
+        for loop, depth in _walk_with_depth(root, 1):
+            print(f"{'  ' * depth}{loop.id} {loop.name}: {' '.join(s.id for s in loop.segments)}")
+    return 0
+
+
+def _walk_with_depth(loop, depth: int):
+    yield loop, depth
+    for child in loop.children:
+        yield from _walk_with_depth(child, depth + 1)
 
 
 if __name__ == "__main__":

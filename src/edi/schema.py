@@ -1,0 +1,199 @@
+"""Implementation-guide schemas: the generated JSON (src/edi/schemas/, made by
+schemas/generate.py from pyx12's maps and shared/maps), loaded once and compiled for matching.
+
+A schema is a tree of `LoopNode`s whose children are `SegmentNode`s and loops. Compiling gives
+every node an integer id and every loop its *entries*: how a segment can match one of its
+children (segment id, key element and codes), in document order, with the index of the first
+child of the same position group, since order is free within a group (the seven NM1s of an 835
+2100 share one position).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+
+from .index import pack_tag
+
+
+@dataclass(eq=False)
+class SegmentNode:
+    """A segment of the guide in one loop."""
+
+    index: int
+    id: str
+    name: str
+    usage: str
+    pos: int
+    max_use: int | None
+    key: "Key | None"
+    elements: list  # element and composite definitions, as generated
+    loop: "LoopNode | None" = None
+    by_ref: dict = field(default_factory=dict)  # "CLP02" -> (element position, component or 0)
+
+    @property
+    def tag(self) -> int:
+        return pack_tag(self.id)
+
+
+@dataclass(frozen=True)
+class Key:
+    """Which element tells same-id segments apart, and the codes it must hold."""
+
+    element: int  # 1-based element position
+    component: int  # 1-based component position, 0 for a simple element
+    codes: frozenset  # of bytes; empty means any value
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One way a segment matches a child of a loop: the child is a segment (`path` empty) or
+    the loops in `path` are opened, outermost first, and the segment is the first of the last."""
+
+    child: int  # index of the child in the loop's `children`
+    tag: int
+    key: Key | None
+    segment: SegmentNode
+    path: tuple = ()
+
+
+@dataclass(eq=False)
+class LoopNode:
+    index: int
+    id: str
+    name: str
+    usage: str
+    repeat: int | None
+    pos: int
+    type: str | None
+    children: list = field(default_factory=list)
+    parent: "LoopNode | None" = None
+    entries: list = field(default_factory=list)  # of Entry, in child order
+    group_start: list = field(default_factory=list)  # per child: first child with the same pos
+
+    @property
+    def path(self) -> str:
+        """Loop ids from the root, e.g. "2000/2100/2110" (wrappers and the ST loop left out)."""
+        ids = []
+        node = self
+        while node is not None:
+            if node.type is None:
+                ids.append(node.id)
+            node = node.parent
+        return "/".join(reversed(ids))
+
+
+@dataclass(eq=False)
+class Schema:
+    guide: str
+    set_id: str
+    name: str
+    root: LoopNode
+    loops: list
+    segments: list
+    hl_loops: dict  # HL03 code (bytes) -> LoopNode, for guides with HL hierarchies
+
+    def loop(self, loop_id: str) -> LoopNode:
+        """The first loop node with this id."""
+        for node in self.loops:
+            if node.id == loop_id:
+                return node
+        raise KeyError(loop_id)
+
+
+def _parse_key(spec: dict | None) -> Key | None:
+    if not spec or not spec.get("element"):
+        return None
+    return Key(*_element_ref(spec["element"]), frozenset(c.encode() for c in spec.get("codes") or ()))
+
+
+def _element_ref(ref: str) -> tuple[int, int]:
+    """ "NM101" -> (1, 0); "SVC01-2" -> (1, 2)."""
+    ref, _, component = ref.partition("-")
+    return int(ref[-2:]), int(component or 0)
+
+
+def compile_schema(data: dict) -> Schema:
+    """Build and compile the node tree of one generated schema."""
+    loops: list[LoopNode] = []
+    segments: list[SegmentNode] = []
+
+    def build(spec: dict, parent: LoopNode | None) -> LoopNode:
+        loop = LoopNode(len(loops), spec["id"], spec.get("name", ""), spec.get("usage", "S"),
+                        spec.get("repeat"), spec.get("pos", 0), spec.get("type"), parent=parent)
+        loops.append(loop)
+        for child in spec["children"]:
+            if child.get("kind") == "loop":
+                loop.children.append(build(child, loop))
+            else:
+                node = SegmentNode(len(segments), child["id"], child.get("name", ""), child.get("usage", "S"),
+                                   child.get("pos", 0), child.get("max_use"), _parse_key(child.get("key")),
+                                   child.get("elements", []), loop)
+                for element in node.elements:
+                    node.by_ref[element["ref"]] = (element["seq"], 0)
+                    for component in element.get("components", ()):
+                        node.by_ref[component["ref"]] = (element["seq"], int(component["ref"].rsplit("-", 1)[1]))
+                segments.append(node)
+                loop.children.append(node)
+        return loop
+
+    root = build(data["root"], None)
+    for loop in loops:
+        _compile_loop(loop)
+    hl_loops = {}
+    for loop in loops:
+        first = loop.children[0] if loop.children else None
+        if isinstance(first, SegmentNode) and first.id == "HL" and first.key and first.key.element == 3:
+            for code in first.key.codes:
+                hl_loops.setdefault(code, loop)
+    return Schema(data["guide"], data["set_id"], data.get("name", ""), root, loops, segments, hl_loops)
+
+
+def _compile_loop(loop: LoopNode) -> None:
+    previous_pos = None
+    for n, child in enumerate(loop.children):
+        if child.pos != previous_pos:
+            group = n
+            previous_pos = child.pos
+        loop.group_start.append(group)
+        if isinstance(child, SegmentNode):
+            loop.entries.append(Entry(n, child.tag, child.key, child))
+        else:
+            for segment, path in _loop_entries(child):
+                loop.entries.append(Entry(n, segment.tag, segment.key, segment, path))
+
+
+def _loop_entries(loop: LoopNode):
+    """(first segment, loops to open) for each way into `loop`: its first segment, or, for a
+    wrapper that starts with loops, the entries of those loops."""
+    first = loop.children[0] if loop.children else None
+    if isinstance(first, SegmentNode):
+        yield first, (loop,)
+        return
+    for child in loop.children:
+        if isinstance(child, SegmentNode):
+            break
+        for segment, path in _loop_entries(child):
+            yield segment, (loop, *path)
+
+
+@functools.cache
+def _catalog() -> list[dict]:
+    with resources.files("edi.schemas").joinpath("index.json").open("rb") as f:
+        return json.load(f)["schemas"]
+
+
+@functools.cache
+def load(file_name: str) -> Schema:
+    """The compiled schema stored in `file_name` (cached: compiled once per process)."""
+    with resources.files("edi.schemas").joinpath(file_name).open("rb") as f:
+        return compile_schema(json.load(f))
+
+
+def find(version: str, set_id: str, bht02: str | None = None) -> Schema | None:
+    """The schema for a transaction: GS08 version and ST01 set id (and BHT02 for 278)."""
+    candidates = [e for e in _catalog() if e["gs08"] == version and e["st01"] == set_id]
+    if len(candidates) > 1:
+        candidates = [e for e in candidates if e.get("bht02") == bht02] or candidates[:1]
+    return load(candidates[0]["file"]) if candidates else None
