@@ -13,6 +13,11 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     ),
+    Extension(
+        "edi._fast._loops",
+        ["src/edi/_fast/_loops.pyx"],
+        extra_compile_args=["-O3"],
+    ),
 ]
 
 setup(

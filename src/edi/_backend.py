@@ -1,6 +1,6 @@
-"""Which kernels run: the Cython extension, or the pure-Python twin.
+"""Which kernels run: the Cython extension, or the pure-Python twins.
 
-`EDI_NO_EXTENSIONS=1` forces the twin; otherwise the extension is used when it is built.
+`EDI_NO_EXTENSIONS=1` forces the twins; otherwise the extension is used when it is built.
 `BACKEND` names the one in use ("cython" or "python"); tests switch with `use()`.
 """
 from __future__ import annotations
@@ -8,27 +8,33 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ._py import loops as _py_loops
 from ._py import tokenizer as _py_tokenizer
 
+#: Tokenizer kernels (`scan_segments`) and loop walkers (`walk_loops`) by backend name.
 KERNELS = {"python": _py_tokenizer.scan_segments}
+LOOP_KERNELS = {"python": _py_loops.walk_loops}
 try:
+    from ._fast import _loops as _c_loops
     from ._fast import _tokenizer as _c_tokenizer
-except ImportError:  # not built: the twin serves
-    _c_tokenizer = None
+except ImportError:  # not built: the twins serve
+    pass
 else:
     KERNELS["cython"] = _c_tokenizer.scan_segments
+    LOOP_KERNELS["cython"] = _c_loops.walk_loops
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
+walk_loops = LOOP_KERNELS[BACKEND]
 
 
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments
-    saved = scan_segments
-    scan_segments = KERNELS[name]
+    global scan_segments, walk_loops
+    saved = scan_segments, walk_loops
+    scan_segments, walk_loops = KERNELS[name], LOOP_KERNELS[name]
     try:
         yield
     finally:
-        scan_segments = saved
+        scan_segments, walk_loops = saved

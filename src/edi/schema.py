@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 
+import numpy as np
+
 from .index import pack_tag
 
 
@@ -93,6 +95,14 @@ class Schema:
     loops: list
     segments: list
     hl_loops: dict  # HL03 code (bytes) -> LoopNode, for guides with HL hierarchies
+    _tables: "Tables | None" = None
+
+    @property
+    def tables(self) -> "Tables":
+        """The schema as integer arrays, for the loop walkers (built once)."""
+        if self._tables is None:
+            self._tables = Tables.build(self)
+        return self._tables
 
     def loop(self, loop_id: str) -> LoopNode:
         """The first loop node with this id."""
@@ -197,3 +207,64 @@ def find(version: str, set_id: str, bht02: str | None = None) -> Schema | None:
     if len(candidates) > 1:
         candidates = [e for e in candidates if e.get("bht02") == bht02] or candidates[:1]
     return load(candidates[0]["file"]) if candidates else None
+
+
+@dataclass(eq=False)
+class Tables:
+    """The matching rules of a schema flattened into arrays (CSR style), so that both loop
+    walkers, the Cython one and its pure-Python twin, read the same integers.
+
+    Loop node L has entries `entry_first[L]:entry_first[L+1]`. Entry e matches a segment with
+    tag `entry_tag[e]` whose key element `entry_element[e]` (component `entry_component[e]`,
+    0 = none) holds one of the codes `code_first[e]:code_first[e+1]` of `codes` (none = any);
+    it is child `entry_child[e]` of L, places the segment on schema segment `entry_segment[e]`,
+    and opens the loops `path_loops[path_first[e]:path_first[e+1]]` first. Child c of L starts
+    the position group `group_start[child_first[L] + c]`. `loop_parent_node[L]` is L's parent
+    node and `loop_child_index[L]` its index among that parent's children.
+    """
+
+    entry_first: np.ndarray
+    entry_child: np.ndarray
+    entry_tag: np.ndarray
+    entry_element: np.ndarray
+    entry_component: np.ndarray
+    entry_segment: np.ndarray
+    code_first: np.ndarray
+    codes: list  # of bytes
+    path_first: np.ndarray
+    path_loops: np.ndarray
+    child_first: np.ndarray
+    group_start: np.ndarray
+    loop_parent_node: np.ndarray
+    loop_child_index: np.ndarray
+    root: int
+    st_segment: int
+
+    @classmethod
+    def build(cls, schema: Schema) -> "Tables":
+        entry_first, child_first, group_start = [0], [0], []
+        child, tag, element, component, segment, code_first, codes = [], [], [], [], [], [0], []
+        path_first, path_loops = [0], []
+        for loop in schema.loops:
+            for entry in loop.entries:
+                child.append(entry.child)
+                tag.append(entry.tag)
+                element.append(entry.key.element if entry.key else 0)
+                component.append(entry.key.component if entry.key else 0)
+                segment.append(entry.segment.index)
+                codes.extend(sorted(entry.key.codes) if entry.key else ())
+                code_first.append(len(codes))
+                path_loops.extend(node.index for node in entry.path)
+                path_first.append(len(path_loops))
+            entry_first.append(len(child))
+            group_start.extend(loop.group_start)
+            child_first.append(len(group_start))
+        parent_node = [loop.parent.index if loop.parent else -1 for loop in schema.loops]
+        child_index = [loop.parent.children.index(loop) if loop.parent else -1 for loop in schema.loops]
+        i32 = lambda values: np.array(values, dtype=np.int32)  # noqa: E731
+        return cls(
+            i32(entry_first), i32(child), np.array(tag, dtype=np.uint32), i32(element), i32(component),
+            i32(segment), i32(code_first), codes, i32(path_first), i32(path_loops), i32(child_first),
+            i32(group_start), i32(parent_node), i32(child_index), schema.root.index,
+            schema.root.entries[0].segment.index,
+        )
