@@ -36,13 +36,10 @@ class LoopIndex:
     loop_first: np.ndarray
     loop_last: np.ndarray
     implied: list  # (segment k, loop instance) opened without their first segment
+    relaxed: list  # segment positions k placed by segment id alone (key value not in the codes)
     unmatched: list  # segment positions k that matched no schema segment
 
 
 def parse_loops(index: SegmentIndex, first: int, last: int, schema: Schema) -> LoopIndex:
     """Walk segments first..last (ST..SE) of `index` with `schema`."""
-    seg_loop, seg_node, loop_node, loop_parent, loop_first, loop_last, implied, unmatched = _backend.walk_loops(
-        index, first, last, schema.tables
-    )
-    return LoopIndex(schema, first, seg_loop, seg_node, loop_node, loop_parent, loop_first, loop_last,
-                     implied, unmatched)
+    return LoopIndex(schema, first, *_backend.walk_loops(index, first, last, schema.tables))

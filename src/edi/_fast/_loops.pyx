@@ -14,6 +14,10 @@ import numpy as np
 
 cdef enum:
     MAX_DEPTH = 64
+    # How hard `find` looks, in this order (see the twin).
+    EXACT = 0
+    MISSING_FIRST = 1
+    ID_ONLY = 2
 
 cdef uint32_t TAG_HL = (<uint32_t>72 << 16) | (<uint32_t>76 << 8)
 
@@ -53,7 +57,7 @@ cdef class _Walker:
     cdef int32_t *loop_last
     cdef int32_t *open_child
     cdef Py_ssize_t n_loops, cap_loops
-    cdef list implied, unmatched
+    cdef list implied, relaxed, unmatched
     cdef int32_t[::1] seg_loop, seg_node
     cdef dict hl_instances
     cdef Py_ssize_t first
@@ -95,6 +99,7 @@ cdef class _Walker:
         self.open_child[0] = -1
         self.n_loops = 1
         self.implied = []
+        self.relaxed = []
         self.unmatched = []
         self.hl_instances = {}
 
@@ -162,7 +167,7 @@ cdef class _Walker:
                 return True
         return False
 
-    cdef bint find(self, Py_ssize_t i, uint32_t tag, bint lenient, int *found_depth, Py_ssize_t *found_e,
+    cdef bint find(self, Py_ssize_t i, uint32_t tag, int mode, int *found_depth, Py_ssize_t *found_e,
                    Py_ssize_t *found_f):
         """The first match, innermost open loop first (see the twin)."""
         cdef int depth
@@ -175,8 +180,12 @@ cdef class _Walker:
             for e in range(self.entry_first[node], self.entry_first[node + 1]):
                 if self.entry_child[e] < start:
                     continue
-                if not lenient:
+                if mode == EXACT:
                     if self.entry_tag[e] == tag and self.key_matches(i, e):
+                        found_depth[0], found_e[0], found_f[0] = depth, e, -1
+                        return True
+                elif mode == ID_ONLY:
+                    if self.entry_tag[e] == tag:
                         found_depth[0], found_e[0], found_f[0] = depth, e, -1
                         return True
                 elif self.path_first[e + 1] > self.path_first[e]:
@@ -256,7 +265,13 @@ cdef class _Walker:
         cdef int depth = 0
         cdef Py_ssize_t e = 0, f = -1, p, n
         cdef int32_t instance, loop
-        if not (self.find(i, tag, False, &depth, &e, &f) or self.find(i, tag, True, &depth, &e, &f)):
+        cdef bint found
+        found = self.find(i, tag, EXACT, &depth, &e, &f) or self.find(i, tag, MISSING_FIRST, &depth, &e, &f)
+        if not found:
+            found = self.find(i, tag, ID_ONLY, &depth, &e, &f)
+            if found:
+                self.relaxed.append(k)
+        if not found:
             self.unmatched.append(k)
             self.place(k, -1, self.stack_inst[self.depth - 1])
             return
@@ -268,7 +283,7 @@ cdef class _Walker:
             if n:
                 self.stack_child[self.depth - 1] = self.loop_child_index[loop]
             instance = self.open(loop, k)
-            if f >= 0 and n == 0:
+            if f >= 0 and p == self.path_first[e + 1] - 1:  # the loop whose first segment is absent
                 self.implied.append((k, instance))
             n += 1
         if f >= 0:
@@ -293,7 +308,8 @@ cdef class _Walker:
         for i in range(self.first + 1, last + 1):
             self.step(i, i - self.first)
         return (seg_loop, seg_node, self.copy(self.loop_node), self.copy(self.loop_parent),
-                self.copy(self.loop_first), self.copy(self.loop_last), self.implied, self.unmatched)
+                self.copy(self.loop_first), self.copy(self.loop_last), self.implied, self.relaxed,
+                self.unmatched)
 
     cdef copy(self, int32_t *values):
         out = np.empty(self.n_loops, dtype=np.int32)

@@ -7,12 +7,17 @@ from __future__ import annotations
 import numpy as np
 
 TAG_HL = (ord("H") << 16) | (ord("L") << 8)
+# How hard `find` looks, tried in this order: the segment matches an entry; the segment is the
+# first of a child loop of a loop whose own first segment is missing; the segment id alone
+# matches an entry (its key element holds no listed code).
+EXACT, MISSING_FIRST, ID_ONLY = 0, 1, 2
 
 
 def walk_loops(index, first: int, last: int, tables):
     """Returns (seg_loop, seg_node, loop_node, loop_parent, loop_first, loop_last) as int32
     arrays, then the (segment, instance) pairs of loops opened without their first segment,
-    and the segments that matched nothing (positions in the transaction, ST = 0)."""
+    the segments matched by id alone, and the segments that matched nothing (positions in the
+    transaction, ST = 0)."""
     return _Walker(index, first, tables).run(last)
 
 
@@ -23,7 +28,7 @@ class _Walker:
         self.loop_node, self.loop_parent, self.loop_first, self.loop_last = [t.root], [-1], [0], [0]
         self.open_child = [-1]
         self.seg_loop, self.seg_node = [0], [t.st_segment]
-        self.implied, self.unmatched = [], []
+        self.implied, self.relaxed, self.unmatched = [], [], []
         self.hl_instances: dict[bytes, int] = {}
 
     def run(self, last: int):
@@ -31,7 +36,7 @@ class _Walker:
             self.step(i, i - self.first)
         i32 = lambda values: np.array(values, dtype=np.int32)  # noqa: E731
         return (i32(self.seg_loop), i32(self.seg_node), i32(self.loop_node), i32(self.loop_parent),
-                i32(self.loop_first), i32(self.loop_last), self.implied, self.unmatched)
+                i32(self.loop_first), i32(self.loop_last), self.implied, self.relaxed, self.unmatched)
 
     def key_matches(self, i: int, e: int) -> bool:
         t = self.t
@@ -45,7 +50,7 @@ class _Walker:
             value = parts[component - 1] if component <= len(parts) else b""
         return value in t.codes[lo:hi]
 
-    def find(self, i: int, tag: int, lenient: bool):
+    def find(self, i: int, tag: int, mode: int):
         """(depth, entry, inner entry or -1) of the first match, innermost open loop first."""
         t = self.t
         for depth in range(len(self.stack_node) - 1, -1, -1):
@@ -54,8 +59,11 @@ class _Walker:
             for e in range(t.entry_first[node], t.entry_first[node + 1]):
                 if t.entry_child[e] < start:
                     continue
-                if not lenient:
+                if mode == EXACT:
                     if t.entry_tag[e] == tag and self.key_matches(i, e):
+                        return depth, e, -1
+                elif mode == ID_ONLY:
+                    if t.entry_tag[e] == tag:
                         return depth, e, -1
                 elif t.path_first[e + 1] > t.path_first[e]:
                     # The loop's own first segment is missing: enter through its child loops.
@@ -69,7 +77,11 @@ class _Walker:
     def step(self, i: int, k: int) -> None:
         t = self.t
         tag = int(self.index.seg_tag[i])
-        found = self.find(i, tag, False) or self.find(i, tag, True)
+        found = self.find(i, tag, EXACT) or self.find(i, tag, MISSING_FIRST)
+        if found is None:
+            found = self.find(i, tag, ID_ONLY)
+            if found is not None:
+                self.relaxed.append(k)
         if found is None:
             self.unmatched.append(k)
             self.place(k, -1, self.stack_inst[-1])
@@ -78,13 +90,14 @@ class _Walker:
         del self.stack_node[depth + 1 :], self.stack_inst[depth + 1 :], self.stack_child[depth + 1 :]
         self.stack_child[-1] = int(t.entry_child[e])
         path = list(t.path_loops[t.path_first[e] : t.path_first[e + 1]])
+        missing_first = len(path) - 1  # with f: the loop of e's path whose first segment is absent
         if f >= 0:
             path += list(t.path_loops[t.path_first[f] : t.path_first[f + 1]])
         for n, loop in enumerate(path):
             if n:  # the loop opened before holds this one at its place among its children
                 self.stack_child[-1] = int(t.loop_child_index[loop])
             instance = self.open(int(loop), k)
-            if f >= 0 and n == 0:
+            if f >= 0 and n == missing_first:
                 self.implied.append((k, instance))
         segment = int(t.entry_segment[f if f >= 0 else e])
         if path:
