@@ -221,6 +221,10 @@ class Tables:
     and opens the loops `path_loops[path_first[e]:path_first[e+1]]` first. Child c of L starts
     the position group `group_start[child_first[L] + c]`. `loop_parent_node[L]` is L's parent
     node and `loop_child_index[L]` its index among that parent's children.
+
+    `by_tag_entry[by_tag_first[L]:by_tag_first[L+1]]` lists L's entries sorted by tag (then in
+    child order), with their tags in `by_tag_tag`: the native walker finds the entries of a
+    segment id by binary search instead of scanning all of them.
     """
 
     entry_first: np.ndarray
@@ -231,12 +235,17 @@ class Tables:
     entry_segment: np.ndarray
     code_first: np.ndarray
     codes: list  # of bytes
+    code_bytes: bytes  # the codes joined, for the native walker ...
+    code_offset: np.ndarray  # ... code c is code_bytes[code_offset[c]:code_offset[c + 1]]
     path_first: np.ndarray
     path_loops: np.ndarray
     child_first: np.ndarray
     group_start: np.ndarray
     loop_parent_node: np.ndarray
     loop_child_index: np.ndarray
+    by_tag_first: np.ndarray
+    by_tag_tag: np.ndarray
+    by_tag_entry: np.ndarray
     root: int
     st_segment: int
 
@@ -259,12 +268,18 @@ class Tables:
             entry_first.append(len(child))
             group_start.extend(loop.group_start)
             child_first.append(len(group_start))
+        by_tag_entry = []
+        for node in range(len(schema.loops)):
+            own = range(entry_first[node], entry_first[node + 1])
+            by_tag_entry.extend(sorted(own, key=lambda e: (tag[e], e)))
         parent_node = [loop.parent.index if loop.parent else -1 for loop in schema.loops]
         child_index = [loop.parent.children.index(loop) if loop.parent else -1 for loop in schema.loops]
         i32 = lambda values: np.array(values, dtype=np.int32)  # noqa: E731
         return cls(
             i32(entry_first), i32(child), np.array(tag, dtype=np.uint32), i32(element), i32(component),
-            i32(segment), i32(code_first), codes, i32(path_first), i32(path_loops), i32(child_first),
-            i32(group_start), i32(parent_node), i32(child_index), schema.root.index,
+            i32(segment), i32(code_first), codes, b"".join(codes), i32(np.cumsum([0] + [len(c) for c in codes])),
+            i32(path_first), i32(path_loops), i32(child_first),
+            i32(group_start), i32(parent_node), i32(child_index), i32(entry_first),
+            np.array([tag[e] for e in by_tag_entry], dtype=np.uint32), i32(by_tag_entry), schema.root.index,
             schema.root.entries[0].segment.index,
         )

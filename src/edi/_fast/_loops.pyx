@@ -42,7 +42,8 @@ cdef class _Walker:
     cdef const int32_t[::1] entry_first, entry_child, entry_element, entry_component, entry_segment
     cdef const uint32_t[::1] entry_tag
     cdef const int32_t[::1] code_first, path_first, path_loops, child_first, group_start
-    cdef const int32_t[::1] loop_parent_node, loop_child_index
+    cdef const int32_t[::1] loop_parent_node, loop_child_index, by_tag_first, by_tag_entry
+    cdef const uint32_t[::1] by_tag_tag
     cdef bytes code_data
     cdef const int32_t[::1] code_offset
     # The walk.
@@ -83,8 +84,11 @@ cdef class _Walker:
         self.group_start = tables.group_start
         self.loop_parent_node = tables.loop_parent_node
         self.loop_child_index = tables.loop_child_index
-        self.code_data = b"".join(tables.codes)
-        self.code_offset = np.cumsum([0] + [len(c) for c in tables.codes], dtype=np.int32)
+        self.by_tag_first = tables.by_tag_first
+        self.by_tag_tag = tables.by_tag_tag
+        self.by_tag_entry = tables.by_tag_entry
+        self.code_data = tables.code_bytes
+        self.code_offset = tables.code_offset
         self.first = first
         self.depth = 1
         self.stack_node[0] = tables.root
@@ -172,23 +176,31 @@ cdef class _Walker:
         """The first match, innermost open loop first (see the twin)."""
         cdef int depth
         cdef int32_t node, child, start, inner
-        cdef Py_ssize_t e, f
+        cdef Py_ssize_t e, f, lo, hi, mid, r
         for depth in range(self.depth - 1, -1, -1):
             node = self.stack_node[depth]
             child = self.stack_child[depth]
             start = self.group_start[self.child_first[node] + child] if child >= 0 else 0
+            if mode != MISSING_FIRST:
+                # Only the entries with this tag can match: find their run by binary search.
+                lo = self.by_tag_first[node]
+                hi = self.by_tag_first[node + 1]
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if self.by_tag_tag[mid] < tag:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                r = lo
+                while r < self.by_tag_first[node + 1] and self.by_tag_tag[r] == tag:
+                    e = self.by_tag_entry[r]
+                    r += 1
+                    if self.entry_child[e] >= start and (mode == ID_ONLY or self.key_matches(i, e)):
+                        found_depth[0], found_e[0], found_f[0] = depth, e, -1
+                        return True
+                continue
             for e in range(self.entry_first[node], self.entry_first[node + 1]):
-                if self.entry_child[e] < start:
-                    continue
-                if mode == EXACT:
-                    if self.entry_tag[e] == tag and self.key_matches(i, e):
-                        found_depth[0], found_e[0], found_f[0] = depth, e, -1
-                        return True
-                elif mode == ID_ONLY:
-                    if self.entry_tag[e] == tag:
-                        found_depth[0], found_e[0], found_f[0] = depth, e, -1
-                        return True
-                elif self.path_first[e + 1] > self.path_first[e]:
+                if self.entry_child[e] >= start and self.path_first[e + 1] > self.path_first[e]:
                     inner = self.path_loops[self.path_first[e + 1] - 1]
                     for f in range(self.entry_first[inner], self.entry_first[inner + 1]):
                         if (self.path_first[f + 1] > self.path_first[f] and self.entry_tag[f] == tag
