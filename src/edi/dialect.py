@@ -154,6 +154,8 @@ def _repetition_separator(isa11: bytes, version: str, others: tuple[bytes, ...])
 def _check_distinct(element: bytes, component: bytes, terminator: bytes, located) -> None:
     if not is_separator_byte(element[0]):
         raise EdiSyntaxError("element separator is a letter, digit or space", located(None, None))
+    if element[0] in (component[0], terminator[0]):
+        raise EdiSyntaxError("element separator clashes with the component separator or terminator", located(16))
     if component in (element, terminator) or (len(component) == 1 and not is_separator_byte(component[0])):
         raise EdiSyntaxError("component separator is invalid or clashes", located(16))
     if terminator == element or (len(terminator) == 1 and chr(terminator[0]).isalnum() and terminator[0] < 0x80):

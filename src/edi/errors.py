@@ -78,7 +78,7 @@ class FindingCode(enum.Enum):
     # Repairs made by the lenient reader (strict mode raises instead).
     BYTE_ORDER_MARK = ("byte_order_mark", Severity.WARNING, None, None, "UTF-8 byte order mark before the ISA")
     LEADING_TEXT = ("leading_text", Severity.WARNING, None, None, "text before the ISA was skipped")
-    ISA_LENGTH = ("isa_length", Severity.WARNING, None, None, "ISA is not 106 bytes; separators found by scanning")
+    ISA_LENGTH = ("isa_length", Severity.WARNING, None, None, "ISA is not in the fixed 106-byte layout; separators found by scanning")
     ISA_DOT_PADDING = ("isa_dot_padding", Severity.WARNING, None, None, "ISA fixed-width field padded with '.'")
     TERMINATOR_REPAIRED = ("terminator_repaired", Severity.WARNING, None, None, "whitespace after ISA16 taken as padding; the next character ends segments")
     NO_REPETITION_SEPARATOR = ("no_repetition_separator", Severity.INFO, None, None, "ISA11 is not a usable repetition separator; repetitions are not split")

@@ -122,8 +122,9 @@ class Segment:
         if self._index is None:
             return Location(segment_id=self.id)
         index = self._index
+        valid = index.seg_tag[self._i] != 0  # an invalid id may be any text: keep it out of messages
         return Location(byte_offset=index.base_offset + int(index.seg_start[self._i]),
-                        segment_number=index.base_segment + self._i + 1, segment_id=self.id)
+                        segment_number=index.base_segment + self._i + 1, segment_id=self.id if valid else None)
 
     # --- changing ------------------------------------------------------------------------
     def __setitem__(self, j: int, value: ElementValue) -> None:
@@ -442,6 +443,11 @@ class Interchange(Container):
               delimiters: Delimiters = Delimiters()) -> "Interchange":
         """A new interchange with a standard fixed-width ISA (date YYMMDD, time HHMM)."""
         control = f"{int(control_number):09d}"
+        if len(control) != 9 or int(control_number) < 0:
+            raise ValueError("the interchange control number must have at most 9 digits")
+        for name, value in (("sender_id", sender_id), ("receiver_id", receiver_id)):
+            if len(value) > 15:
+                raise ValueError(f"{name} is longer than the 15 characters of its ISA field")
         isa = Segment.build(
             "ISA", "00", " " * 10, "00", " " * 10, sender_qualifier, f"{sender_id:<15}", receiver_qualifier,
             f"{receiver_id:<15}", date, time, decode(delimiters.repetition or b"U"), version, control,

@@ -45,6 +45,12 @@ class _Writer:
             self.out.append(self.index.buf[: int(self.index.seg_start[0])])
         for interchange in self.doc.interchanges:
             self.interchange(interchange)
+        if self.index is not None and len(self.index):
+            # Segments after the last interchange belong to none: keep them.
+            owned = sorted((ic.first, ic.last) for ic in self.doc._original if ic.index is self.index)
+            done = max((ic.last for ic in self.doc.interchanges if ic.index is self.index), default=-1)
+            if done + 1 < len(self.index):
+                self.strays(done + 1, len(self.index), owned)
         return b"".join(self.out)
 
     def copy(self, container: Container) -> bool:
@@ -129,6 +135,9 @@ class _Writer:
         if (source is not None and self.index is not None and source._index is self.index
                 and source.delimiters == delimiters):
             i = source.position
-            self.out.append(self.index.buf[int(self.index.seg_end[i]) : self.start_of(i + 1)])
+            layout = self.index.buf[int(self.index.seg_start[i] + self.index.seg_len[i]) : self.start_of(i + 1)]
+            if not layout.startswith(delimiters.segment):  # the unterminated end of a cut file
+                layout = delimiters.segment + layout
+            self.out.append(layout)
         else:
             self.out.append(delimiters.segment + self.line_break)
