@@ -17,6 +17,25 @@ TAG = {name: pack_tag(name) for name in CONTROL_IDS}
 INTERCHANGE_LEVEL_IDS = ("ISA", "IEA", "GS", "GE", "TA1")
 
 
+#: Per trailer: the finding for a wrong count (element 01), and for a wrong control number (02).
+TRAILER_CODES = {
+    "SE": (FindingCode.SE_SEGMENT_COUNT, FindingCode.ST_SE_CONTROL_MISMATCH),
+    "GE": (FindingCode.GE_SET_COUNT, FindingCode.GS_GE_CONTROL_MISMATCH),
+    "IEA": (FindingCode.IEA_GROUP_COUNT, FindingCode.ISA_IEA_CONTROL_MISMATCH),
+}
+
+
+def trailer_mismatches(trailer: Segment, count: int, control: str) -> list[tuple[FindingCode, int, str]]:
+    """(code, element, detail) for each of the trailer's count and control number that is wrong."""
+    count_code, control_code = TRAILER_CODES[trailer.id]
+    mismatches = []
+    if trailer[1].strip() != str(count):
+        mismatches.append((count_code, 1, f"{trailer.id}01 is not {count}"))
+    if trailer[2].strip() != control.strip():
+        mismatches.append((control_code, 2, ""))
+    return mismatches
+
+
 def build_document(index: SegmentIndex) -> Document:
     """Assemble the Interchange/Group/Transaction tree and check its control values."""
     builder = _Builder(index)
@@ -102,15 +121,20 @@ class _Builder:
 
     # --- opening containers that have no header ------------------------------------------
     def open_interchange(self, i: int) -> Interchange:
+        """The interchange segment i is in; with no ISA, one that starts after the previous
+        interchange, so that segments before the first GS or ST belong to it."""
         if self.interchange is None:
-            self.interchange = Interchange(self.index, i, i, None, None, self.index.delimiters(i))
+            first = self.interchanges[-1].last + 1 if self.interchanges else 0
+            self.interchange = Interchange(self.index, first, i, None, None, self.index.delimiters(i))
             self.interchanges.append(self.interchange)
         return self.interchange
 
     def open_group(self, i: int) -> Group:
         if self.group is None:
             interchange = self.open_interchange(i)
-            self.group = Group(self.index, i, i, None, None, interchange)
+            groups = interchange.groups
+            first = groups[-1].last + 1 if groups else interchange.first + (interchange.header is not None)
+            self.group = Group(self.index, first, i, None, None, interchange)
             interchange.groups.append(self.group)
             self.findings.append(Finding(FindingCode.SET_OUTSIDE_GROUP, self.at(i, 2)))
         return self.group
@@ -124,12 +148,9 @@ class _Builder:
         if txn.trailer is None:
             self.report(txn, FindingCode.SE_MISSING, self.at(txn.first, None, txn))
             return
-        se = txn.trailer
         counted = self.index.count_segments(txn.first, last)
-        if se[1].strip() != str(counted):
-            self.report(txn, FindingCode.SE_SEGMENT_COUNT, self.at(last, 1, txn), f"SE01 is not {counted}")
-        if se[2].strip() != txn.header[2].strip():
-            self.report(txn, FindingCode.ST_SE_CONTROL_MISMATCH, self.at(last, 2, txn))
+        for code, element, detail in trailer_mismatches(txn.trailer, counted, txn.header[2]):
+            self.report(txn, code, self.at(last, element, txn), detail)
 
     def close_group(self, last: int) -> None:
         self.close_transaction(last)
@@ -142,11 +163,8 @@ class _Builder:
         if group.trailer is None:
             self.report(group, FindingCode.GE_MISSING, self.at(group.first, None))
             return
-        ge = group.trailer
-        if ge[1].strip() != str(len(group.transactions)):
-            self.report(group, FindingCode.GE_SET_COUNT, self.at(last, 1), f"GE01 is not {len(group.transactions)}")
-        if ge[2].strip() != group.header[6].strip():
-            self.report(group, FindingCode.GS_GE_CONTROL_MISMATCH, self.at(last, 2))
+        for code, element, detail in trailer_mismatches(group.trailer, len(group.transactions), group.header[6]):
+            self.report(group, code, self.at(last, element), detail)
 
     def close_interchange(self, last: int) -> None:
         self.close_group(last)
@@ -159,11 +177,9 @@ class _Builder:
         if interchange.trailer is None:
             self.report(interchange, FindingCode.IEA_MISSING, self.at(interchange.first, None))
             return
-        iea = interchange.trailer
-        if iea[1].strip() != str(len(interchange.groups)):
-            self.report(interchange, FindingCode.IEA_GROUP_COUNT, self.at(last, 1), f"IEA01 is not {len(interchange.groups)}")
-        if iea[2].strip() != interchange.header[13].strip():
-            self.report(interchange, FindingCode.ISA_IEA_CONTROL_MISMATCH, self.at(last, 2))
+        for code, element, detail in trailer_mismatches(interchange.trailer, len(interchange.groups),
+                                                        interchange.header[13]):
+            self.report(interchange, code, self.at(last, element), detail)
 
     def check_duplicates(self) -> None:
         """ISA13 unique in the file, GS06 in its interchange, ST02 in its group."""

@@ -96,9 +96,13 @@ class SegmentIndex:
         """Memory held by the arrays (not the buffer)."""
         return sum(a.nbytes for a in (self.seg_start, self.seg_len, self.seg_tag, self.elem_ptr, self.elem_offset))
 
+    def dialect(self, i: int) -> Dialect:
+        """The dialect (delimiters, version) segment `i` is written in."""
+        return self.dialects[int(np.searchsorted(self.chunk_first, i, side="right")) - 1]
+
     def delimiters(self, i: int) -> Delimiters:
         """The delimiters segment `i` is written with."""
-        return self.dialects[int(np.searchsorted(self.chunk_first, i, side="right")) - 1].delimiters
+        return self.dialect(i).delimiters
 
     def segment_id(self, i: int) -> str:
         """The id of segment `i` as written (uppercased for lookups by the caller if needed)."""

@@ -15,7 +15,7 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
-from .envelope import TAG
+from .envelope import TAG, trailer_mismatches
 from .errors import Finding, FindingCode, Location
 from .index import SegmentIndex
 from .model import Group, Interchange, Segment, Transaction
@@ -53,7 +53,7 @@ class TransactionReader:
         state = _EnvelopeState(self.findings)
         pending = b""
         base_offset = base_segment = 0
-        dialect = None
+        dialect = previous = None
         read_size = self.window
         unwrapping = False
         while True:
@@ -65,16 +65,16 @@ class TransactionReader:
                 break
             if unwrapping:
                 data = unwrap(data)
-            scan, index = self._scan(data, eof, base_offset, base_segment, dialect)
+            scan, index = self._scan(data, eof, base_offset, base_segment, dialect, previous)
             wrapped = None if self.strict or unwrapping else wrapped_lines(index)
             if wrapped is not None:  # from here on, read without line breaks (see tokenize)
                 unwrapping = True
                 self.findings.append(_rebase(wrapped, base_offset, base_segment))
                 data = unwrap(data)
-                scan, index = self._scan(data, eof, base_offset, base_segment, dialect)
-            if len(index.dialects):
-                dialect = index.dialects[-1]
+                scan, index = self._scan(data, eof, base_offset, base_segment, dialect, previous)
             cut = len(index) if eof else state.cut_point(index)
+            dialect = index.dialect(cut) if cut < len(index) else scan.open_dialect
+            previous = scan.last_dialect or previous
             consumed = len(data) if eof else int(index.seg_start[cut]) if cut < len(index) else scan.stop
             # What lies past the cut is scanned again with the next window: report it then.
             self.findings.extend(
@@ -92,10 +92,10 @@ class TransactionReader:
             base_segment += cut
 
 
-    def _scan(self, data: bytes, eof: bool, base_offset: int, base_segment: int, dialect):
+    def _scan(self, data: bytes, eof: bool, base_offset: int, base_segment: int, dialect, previous):
         """Tokenize one window; a window that is not the file's last may end mid-segment."""
         scan = Scan(data, self.strict, self.limits, final=eof)
-        scan.run(scan.skip_bom() if base_offset == 0 else 0, dialect)
+        scan.run(scan.skip_bom() if base_offset == 0 else 0, dialect, previous)
         return scan, scan.index(base_offset, base_segment)
 
 
@@ -111,11 +111,11 @@ class _EnvelopeState:
 
     @staticmethod
     def cut_point(index: SegmentIndex) -> int:
-        """The first segment of the unfinished transaction at the end of a window."""
-        starts = index.positions("ST")
-        ends = index.positions("SE")
-        if len(starts) and (not len(ends) or starts[-1] > ends[-1]):
-            return int(starts[-1])
+        """The first segment of the transaction still open at the end of a window (an ST
+        that no control segment follows), or the end of the window."""
+        controls = index.positions("ISA", "IEA", "GS", "GE", "ST", "SE")
+        if len(controls) and index.seg_tag[controls[-1]] == TAG["ST"]:
+            return int(controls[-1])
         return len(index)
 
     def walk(self, index: SegmentIndex, cut: int) -> Iterator[Transaction]:
@@ -157,10 +157,8 @@ class _EnvelopeState:
             self.report(txn, FindingCode.SE_MISSING, txn.header.location)
             return
         count = index.count_segments(txn.first, txn.last)
-        if txn.trailer[1].strip() != str(count):
-            self.report(txn, FindingCode.SE_SEGMENT_COUNT, _element(txn.trailer, 1, count), f"SE01 is not {count}")
-        if txn.trailer[2].strip() != txn.header[2].strip():
-            self.report(txn, FindingCode.ST_SE_CONTROL_MISMATCH, _element(txn.trailer, 2, count))
+        for code, element, detail in trailer_mismatches(txn.trailer, count, txn.header[2]):
+            self.report(txn, code, _element(txn.trailer, element, count), detail)
 
     def close_group(self, trailer: Segment | None) -> None:
         group, self.group = self.group, None
@@ -169,10 +167,8 @@ class _EnvelopeState:
         if trailer is None:
             self.report(group, FindingCode.GE_MISSING, Location(segment_id="GS"))
             return
-        if trailer[1].strip() != str(self.set_count):
-            self.report(group, FindingCode.GE_SET_COUNT, _element(trailer, 1), f"GE01 is not {self.set_count}")
-        if trailer[2].strip() != group.header[6].strip():
-            self.report(group, FindingCode.GS_GE_CONTROL_MISMATCH, _element(trailer, 2))
+        for code, element, detail in trailer_mismatches(trailer, self.set_count, group.header[6]):
+            self.report(group, code, _element(trailer, element), detail)
 
     def close_interchange(self, trailer: Segment | None) -> None:
         self.close_group(None)
@@ -182,10 +178,8 @@ class _EnvelopeState:
         if trailer is None:
             self.report(interchange, FindingCode.IEA_MISSING, Location(segment_id="ISA"))
             return
-        if trailer[1].strip() != str(self.group_count):
-            self.report(interchange, FindingCode.IEA_GROUP_COUNT, _element(trailer, 1), f"IEA01 is not {self.group_count}")
-        if trailer[2].strip() != interchange.header[13].strip():
-            self.report(interchange, FindingCode.ISA_IEA_CONTROL_MISMATCH, _element(trailer, 2))
+        for code, element, detail in trailer_mismatches(trailer, self.group_count, interchange.header[13]):
+            self.report(interchange, code, _element(trailer, element), detail)
 
     def report(self, container, code: FindingCode, location: Location, detail: str = "") -> None:
         finding = Finding(code, location, detail)

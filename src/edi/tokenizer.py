@@ -33,6 +33,8 @@ from .errors import EdiSyntaxError, Finding, FindingCode, Location
 from .index import SegmentIndex, unpack_tag
 
 BOM = b"\xef\xbb\xbf"
+#: A stream window decides that a file has no ISA only after this much text without one.
+HEADERLESS_WINDOW = 1 << 16
 #: Element offsets are stored as uint16, so no segment (other than a BIN payload) may be longer.
 MAX_SEGMENT_LENGTH = 65535
 
@@ -107,6 +109,8 @@ class Scan:
         self.findings: list[Finding] = []
         self.n_segments = 0
         self.stop = 0  # where the scan stopped; below len(data) only when not final
+        self.open_dialect: Dialect | None = None  # the interchange still open at `stop`, if any
+        self.last_dialect: Dialect | None = None  # the dialect of the last run
 
     def repair(self, code: FindingCode, location: Location, detail: str = "") -> None:
         if self.strict:
@@ -120,9 +124,13 @@ class Scan:
             return len(BOM)
         return 0
 
-    def run(self, pos: int, dialect: Dialect | None = None) -> None:
-        """Scan from `pos`. `dialect` continues an interchange whose ISA was seen earlier."""
+    def run(self, pos: int, resume: Dialect | None = None, previous: Dialect | None = None) -> None:
+        """Scan from `pos`. For a window of a stream: `resume` is the dialect of an interchange
+        that the previous window left open at `pos` (its segments go on there, whatever they
+        look like); `previous` the dialect of the last interchange before `pos`."""
         data = self.data
+        dialect = resume or previous
+        self.open_dialect = resume  # until a run of the kernel says otherwise
         while True:
             pos = _skip_layout(data, pos)
             if pos >= len(data):
@@ -133,27 +141,38 @@ class Scan:
                 self.stop = pos  # too little left to tell an ISA from a segment: wait for more
                 return
             if looks_like_isa(data, pos):
-                dialect, found = sniff_isa(data, pos, self.strict, self.n_segments + 1)
+                try:
+                    dialect, found = sniff_isa(data, pos, self.strict, self.n_segments + 1)
+                except EdiSyntaxError:
+                    later = -1 if self.strict else find_next_isa(data, pos + 3)
+                    if later < 0:
+                        raise
+                    self.repair(FindingCode.LEADING_TEXT, Location(byte_offset=pos), f"{later - pos} bytes")
+                    pos = later
+                    continue
                 self.findings.extend(found)
                 first_segment_end = dialect.isa_end
+            elif resume is not None:
+                pass  # the interchange goes on from the previous window
             elif dialect is None or not _looks_like_segment(data, pos, dialect.delimiters.element):
                 isa = find_next_isa(data, pos)
                 if isa >= 0:
                     self.repair(FindingCode.LEADING_TEXT, Location(byte_offset=pos), f"{isa - pos} bytes")
                     pos = isa
                     continue
+                if not self.final and (dialect is not None or len(data) - pos < HEADERLESS_WINDOW):
+                    self.stop = pos  # perhaps an ISA that is not read yet
+                    return
                 if dialect is None and _looks_like_segment(data, pos, None):
                     dialect = guess_headerless(data, pos, self.n_segments + 1)
                     self.repair(FindingCode.NO_INTERCHANGE, Location(byte_offset=pos, segment_number=self.n_segments + 1))
-                elif not self.final:
-                    self.stop = pos  # perhaps an ISA that is not read yet
-                    return
                 elif dialect is None:
                     raise EdiSyntaxError("no ISA header and no X12 segment", Location(byte_offset=pos))
                 else:
                     self.repair(FindingCode.TRAILING_TEXT, Location(byte_offset=pos), f"{len(data) - pos} bytes")
                     self.stop = len(data)
                     return
+            resume = None
             pos = self._scan_run(pos, dialect, first_segment_end)
             if pos < 0:
                 return
@@ -172,9 +191,12 @@ class Scan:
             self.n_segments += len(columns[0])
         if status < 0:
             self._raise_kernel_error(stop, status)
+        self.last_dialect = dialect
         if status == STATUS_NEED_MORE or status == STATUS_END:
             self.stop = stop
+            self.open_dialect = dialect
             return -1
+        self.open_dialect = None
         return stop  # STATUS_ISA or STATUS_IEA: the driver looks at what follows
 
     def _raise_kernel_error(self, stop: int, status: int) -> None:
@@ -269,7 +291,8 @@ def _looks_like_segment(data: bytes, pos: int, separator: bytes | None) -> bool:
     byte when None)? Used for segments with no ISA before them."""
     for length in (2, 3):
         end = pos + length
-        if end < len(data) and data[pos:end].isalnum() and data[pos:end].isascii():
+        if end < len(data) and data[pos:end].isalnum() and data[pos:end].isascii() and not data[pos:end].islower() \
+                and data[pos:end] == data[pos:end].upper():
             if data[end : end + 1] == separator if separator else is_separator_byte(data[end]):
                 return True
     return False

@@ -26,6 +26,7 @@ class _Writer:
         self.doc = doc
         self.index = doc.index
         self.out: list[bytes] = []
+        self.unterminated = b""  # a terminator owed to a segment that ended the source without one
         self.line_break = line_break.encode() if line_break is not None else self._source_line_break()
 
     def _source_line_break(self) -> bytes:
@@ -130,14 +131,18 @@ class _Writer:
     def segment(self, segment: Segment, delimiters: Delimiters, layout_of: Segment | None = None) -> None:
         """A segment, its terminator, and the layout after it: the source's for a segment that
         was read (edited or not), the document's line break for one built in Python."""
+        if self.unterminated:
+            self.out.append(self.unterminated)
+            self.unterminated = b""
         self.out.append(segment.to_bytes(delimiters))
         source = layout_of if layout_of is not None else segment
         if (source is not None and self.index is not None and source._index is self.index
                 and source.delimiters == delimiters):
             i = source.position
             layout = self.index.buf[int(self.index.seg_start[i] + self.index.seg_len[i]) : self.start_of(i + 1)]
-            if not layout.startswith(delimiters.segment):  # the unterminated end of a cut file
-                layout = delimiters.segment + layout
+            if not layout.startswith(delimiters.segment):
+                # The source ended without a terminator: add one only if more is written after.
+                self.unterminated = delimiters.segment
             self.out.append(layout)
         else:
             self.out.append(delimiters.segment + self.line_break)
