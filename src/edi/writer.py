@@ -26,7 +26,8 @@ class _Writer:
         self.doc = doc
         self.index = doc.index
         self.out: list[bytes] = []
-        self.unterminated = b""  # a terminator owed to a segment that ended the source without one
+        # (position in `out`, terminator) owed to a segment that ended the source without one
+        self.unterminated: tuple[int, bytes] | None = None
         self.line_break = line_break.encode() if line_break is not None else self._source_line_break()
 
     def _source_line_break(self) -> bytes:
@@ -132,8 +133,9 @@ class _Writer:
         """A segment, its terminator, and the layout after it: the source's for a segment that
         was read (edited or not), the document's line break for one built in Python."""
         if self.unterminated:
-            self.out.append(self.unterminated)
-            self.unterminated = b""
+            at, terminator = self.unterminated
+            self.out.insert(at, terminator)  # right after the segment, before its trailing layout
+            self.unterminated = None
         self.out.append(segment.to_bytes(delimiters))
         source = layout_of if layout_of is not None else segment
         if (source is not None and self.index is not None and source._index is self.index
@@ -142,7 +144,7 @@ class _Writer:
             layout = self.index.buf[int(self.index.seg_start[i] + self.index.seg_len[i]) : self.start_of(i + 1)]
             if not layout.startswith(delimiters.segment):
                 # The source ended without a terminator: add one only if more is written after.
-                self.unterminated = delimiters.segment
+                self.unterminated = (len(self.out), delimiters.segment)
             self.out.append(layout)
         else:
             self.out.append(delimiters.segment + self.line_break)
