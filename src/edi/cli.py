@@ -46,10 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _read(path: str, strict: bool) -> Document:
+def _read(path: str, strict: bool) -> Document | None:
+    """The document in `path`, or None after telling stderr why it cannot be read."""
     from . import read_file
 
-    return read_file(path, strict=strict)
+    try:
+        return read_file(path, strict=strict)
+    except (OSError, EdiError) as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return None
 
 
 def summarize(path: str, doc: Document) -> dict:
@@ -90,11 +95,9 @@ def run_info(paths: list[str], *, as_json: bool, strict: bool) -> int:
     failed = 0
     summaries = []
     for path in paths:
-        try:
-            doc = _read(path, strict)
-        except (OSError, EdiError) as error:
+        doc = _read(path, strict)
+        if doc is None:
             failed += 1
-            print(f"{path}: {error}", file=sys.stderr)
             continue
         summary = summarize(path, doc)
         if as_json:
@@ -148,10 +151,8 @@ def iter_segment_rows(doc: Document) -> Iterator[dict]:
 
 
 def run_segments(path: str, *, as_json: bool, strict: bool) -> int:
-    try:
-        doc = _read(path, strict)
-    except (OSError, EdiError) as error:
-        print(f"{path}: {error}", file=sys.stderr)
+    doc = _read(path, strict)
+    if doc is None:
         return 1
     out = sys.stdout
     if as_json:
@@ -167,10 +168,8 @@ def run_segments(path: str, *, as_json: bool, strict: bool) -> int:
 
 
 def run_parse(path: str, *, as_json: bool, strict: bool) -> int:
-    try:
-        doc = _read(path, strict)
-    except (OSError, EdiError) as error:
-        print(f"{path}: {error}", file=sys.stderr)
+    doc = _read(path, strict)
+    if doc is None:
         return 1
     if as_json:
         json.dump([t.to_dict() for t in doc.transactions], sys.stdout, indent=1)

@@ -291,8 +291,8 @@ def _looks_like_segment(data: bytes, pos: int, separator: bytes | None) -> bool:
     byte when None)? Used for segments with no ISA before them."""
     for length in (2, 3):
         end = pos + length
-        if end < len(data) and data[pos:end].isalnum() and data[pos:end].isascii() and not data[pos:end].islower() \
-                and data[pos:end] == data[pos:end].upper():
+        segment_id = data[pos:end]
+        if end < len(data) and segment_id.isalnum() and segment_id.isascii() and segment_id == segment_id.upper():
             if data[end : end + 1] == separator if separator else is_separator_byte(data[end]):
                 return True
     return False
