@@ -523,3 +523,12 @@ def test_isa_of_106_bytes_with_shifted_fields_is_not_said_to_be_another_length()
     found = [f for f in edi.read(data).findings if f.code == F.ISA_LENGTH]
     assert found, "the fields are off their fixed offsets: a repair is reported"
     assert not [f for f in found if "not 106 bytes" in f.message]
+
+
+def test_hostile_inputs_end_quickly_with_one_finding_or_error():
+    """Many unreadable "ISA" headers give up after a few; a flood of empty segments is one finding."""
+    with pytest.raises(edi.EdiSyntaxError):
+        edi.read(b"ISA*" * 200_000)
+    doc = edi.read(b"ST*835*1~" + b"~" * 100_000 + b"SE*2*1~")
+    empty = [f for f in doc.findings if f.code == F.EMPTY_SEGMENT]
+    assert len(empty) == 1 and "100000 in all" in empty[0].detail

@@ -33,6 +33,8 @@ from .errors import EdiSyntaxError, Finding, FindingCode, Location
 from .index import SegmentIndex, unpack_tag
 
 BOM = b"\xef\xbb\xbf"
+#: Unreadable "ISA" headers skipped as leading text before reading gives up (hostile input).
+MAX_BAD_HEADERS = 16
 #: A stream window decides that a file has no ISA only after this much text without one.
 HEADERLESS_WINDOW = 1 << 16
 #: Element offsets are stored as uint16, so no segment (other than a BIN payload) may be longer.
@@ -109,6 +111,7 @@ class Scan:
         self.findings: list[Finding] = []
         self.n_segments = 0
         self.stop = 0  # where the scan stopped; below len(data) only when not final
+        self.bad_headers = 0  # "ISA" headers that could not be read, skipped as text
         self.open_dialect: Dialect | None = None  # the interchange still open at `stop`, if any
         self.last_dialect: Dialect | None = None  # the dialect of the last run
 
@@ -144,7 +147,8 @@ class Scan:
                 try:
                     dialect, found = sniff_isa(data, pos, self.strict, self.n_segments + 1)
                 except EdiSyntaxError:
-                    later = -1 if self.strict else find_next_isa(data, pos + 3)
+                    self.bad_headers += 1
+                    later = -1 if self.strict or self.bad_headers > MAX_BAD_HEADERS else find_next_isa(data, pos + 3)
                     if later < 0:
                         raise
                     self.repair(FindingCode.LEADING_TEXT, Location(byte_offset=pos), f"{later - pos} bytes")
@@ -232,8 +236,9 @@ class Scan:
         first_gap = _first_gap(index)
         if first_gap is not None:
             self.repair(FindingCode.WHITESPACE_BETWEEN_SEGMENTS, _at(index, first_gap))
-        for i in np.flatnonzero(index.seg_len == 0).tolist():
-            self.repair(FindingCode.EMPTY_SEGMENT, _at(index, i))
+        empty = np.flatnonzero(index.seg_len == 0)
+        if len(empty):  # one finding, however many: "~~~~" must not flood the findings
+            self.repair(FindingCode.EMPTY_SEGMENT, _at(index, int(empty[0])), f"{len(empty)} in all")
         for i in np.flatnonzero(index.seg_tag == 0).tolist():
             if index.seg_len[i] > 0:
                 self.repair(FindingCode.BAD_SEGMENT_ID, _at(index, i))
