@@ -32,7 +32,6 @@ class SegmentNode:
     key: "Key | None"
     elements: list  # element and composite definitions, as generated
     loop: "LoopNode | None" = None
-    by_ref: dict = field(default_factory=dict)  # "CLP02" -> (element position, component or 0)
 
     @property
     def tag(self) -> int:
@@ -74,16 +73,6 @@ class LoopNode:
     entries: list = field(default_factory=list)  # of Entry, in child order
     group_start: list = field(default_factory=list)  # per child: first child with the same pos
 
-    @property
-    def path(self) -> str:
-        """Loop ids from the root, e.g. "2000/2100/2110" (wrappers and the ST loop left out)."""
-        ids = []
-        node = self
-        while node is not None:
-            if node.type is None:
-                ids.append(node.id)
-            node = node.parent
-        return "/".join(reversed(ids))
 
 
 @dataclass(eq=False)
@@ -94,7 +83,6 @@ class Schema:
     root: LoopNode
     loops: list
     segments: list
-    hl_loops: dict  # HL03 code (bytes) -> LoopNode, for guides with HL hierarchies
     _tables: "Tables | None" = None
 
     @property
@@ -104,12 +92,6 @@ class Schema:
             self._tables = Tables.build(self)
         return self._tables
 
-    def loop(self, loop_id: str) -> LoopNode:
-        """The first loop node with this id."""
-        for node in self.loops:
-            if node.id == loop_id:
-                return node
-        raise KeyError(loop_id)
 
 
 def _parse_key(spec: dict | None) -> Key | None:
@@ -140,10 +122,6 @@ def compile_schema(data: dict) -> Schema:
                 node = SegmentNode(len(segments), child["id"], child.get("name", ""), child.get("usage", "S"),
                                    child.get("pos", 0), child.get("max_use"), _parse_key(child.get("key")),
                                    child.get("elements", []), loop)
-                for element in node.elements:
-                    node.by_ref[element["ref"]] = (element["seq"], 0)
-                    for component in element.get("components", ()):
-                        node.by_ref[component["ref"]] = (element["seq"], int(component["ref"].rsplit("-", 1)[1]))
                 segments.append(node)
                 loop.children.append(node)
         return loop
@@ -151,13 +129,7 @@ def compile_schema(data: dict) -> Schema:
     root = build(data["root"], None)
     for loop in loops:
         _compile_loop(loop)
-    hl_loops = {}
-    for loop in loops:
-        first = loop.children[0] if loop.children else None
-        if isinstance(first, SegmentNode) and first.id == "HL" and first.key and first.key.element == 3:
-            for code in first.key.codes:
-                hl_loops.setdefault(code, loop)
-    return Schema(data["guide"], data["set_id"], data.get("name", ""), root, loops, segments, hl_loops)
+    return Schema(data["guide"], data["set_id"], data.get("name", ""), root, loops, segments)
 
 
 def _compile_loop(loop: LoopNode) -> None:
