@@ -86,9 +86,9 @@ class SegmentIndex:
         """Absolute end offset of every element after the ids (computed on request)."""
         ends = self.elem_start - 1
         if len(ends):
-            ends[:-1] = ends[1:]
-            lasts = self.elem_ptr[1:][np.diff(self.elem_ptr) > 0] - 1
-            ends[lasts] = self.seg_end[np.diff(self.elem_ptr) > 0]
+            ends[:-1] = ends[1:]  # an element ends where the next one's separator stands ...
+            has_elements = np.diff(self.elem_ptr) > 0
+            ends[self.elem_ptr[1:][has_elements] - 1] = self.seg_end[has_elements]  # ... or at its segment's end
         return ends
 
     @property
@@ -138,16 +138,7 @@ class SegmentIndex:
 
     def elements(self, i: int) -> list[bytes]:
         """All elements of segment i, the id first."""
-        start = int(self.seg_start[i])
-        raw = self.buf[start : start + int(self.seg_len[i])]
-        if self.element_count(i) == 0:
-            return [raw]
-        # The separator is the byte before the first element's start.
-        sep = raw[int(self.elem_offset[self.elem_ptr[i]]) - 1 : int(self.elem_offset[self.elem_ptr[i]])]
-        if raw.startswith(b"BIN"):
-            first = int(self.elem_offset[self.elem_ptr[i] + 1])
-            return [raw[:3], raw[4 : first - 1], raw[first:]]
-        return raw.split(sep)
+        return [self.element(i, j) for j in range(self.element_count(i) + 1)]
 
     def segment_bytes(self, i: int) -> bytes:
         """The bytes of segment i, without its terminator."""

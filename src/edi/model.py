@@ -43,7 +43,7 @@ class Segment:
         self._i = i
         self._elements = elements  # None while the segment is an unchanged view
         self._delimiters = delimiters
-        self.loop = None  # set by the loop parser
+        self.loop = None  # its Loop, set when the transaction's loop tree is built
 
     @classmethod
     def build(cls, segment_id: str, *elements: ElementValue, delimiters: Delimiters | None = None) -> "Segment":

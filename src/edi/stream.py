@@ -19,7 +19,7 @@ from .envelope import TAG, trailer_mismatches
 from .errors import Finding, FindingCode, Location
 from .index import SegmentIndex
 from .model import Group, Interchange, Segment, Transaction
-from .tokenizer import DEFAULT_LIMITS, Limits, Scan, unwrap, wrapped_lines
+from .tokenizer import DEFAULT_LIMITS, Limits, scan_buffer
 
 WINDOW = 8 << 20
 
@@ -63,15 +63,11 @@ class TransactionReader:
             if not data:  # the input ended right after what the last window consumed
                 state.close_interchange(None)
                 break
-            if unwrapping:
-                data = unwrap(data)
-            scan, index = self._scan(data, eof, base_offset, base_segment, dialect, previous)
-            wrapped = None if self.strict or unwrapping else wrapped_lines(index)
-            if wrapped is not None:  # from here on, read without line breaks (see tokenize)
-                unwrapping = True
-                self.findings.append(_rebase(wrapped, base_offset, base_segment))
-                data = unwrap(data)
-                scan, index = self._scan(data, eof, base_offset, base_segment, dialect, previous)
+            scan, index = scan_buffer(data, self.strict, self.limits, final=eof, file_start=base_offset == 0,
+                                      resume=dialect, previous=previous, unwrapped=unwrapping,
+                                      base_offset=base_offset, base_segment=base_segment)
+            data = index.buf  # without line breaks once the file was found wrapped (see tokenize)
+            unwrapping = unwrapping or data is not index.source
             cut = len(index) if eof else state.cut_point(index)
             dialect = index.dialect(cut) if cut < len(index) else scan.open_dialect
             previous = scan.last_dialect or previous
@@ -91,12 +87,6 @@ class TransactionReader:
             base_offset += consumed
             base_segment += cut
 
-
-    def _scan(self, data: bytes, eof: bool, base_offset: int, base_segment: int, dialect, previous):
-        """Tokenize one window; a window that is not the file's last may end mid-segment."""
-        scan = Scan(data, self.strict, self.limits, final=eof)
-        scan.run(scan.skip_bom() if base_offset == 0 else 0, dialect, previous)
-        return scan, scan.index(base_offset, base_segment)
 
 
 class _EnvelopeState:

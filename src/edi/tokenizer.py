@@ -66,17 +66,29 @@ def tokenize(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMI
             data = bytes(data)
         else:
             raise TypeError(f"tokenize() takes bytes, not {type(data).__name__}")
-    scan = Scan(data, strict, limits, final=True)
-    scan.run(scan.skip_bom())
-    index = scan.index()
-    wrapped = None if strict else wrapped_lines(index)
+    return scan_buffer(data, strict, limits)[1]
+
+
+def scan_buffer(data: bytes, strict: bool, limits: Limits, *, final: bool = True, file_start: bool = True,
+                resume: Dialect | None = None, previous: Dialect | None = None, unwrapped: bool = False,
+                base_offset: int = 0, base_segment: int = 0) -> tuple["Scan", SegmentIndex]:
+    """Scan a whole file, or one window of a stream (`final=False`, see `Scan.run` for `resume`
+    and `previous`). Lenient mode reads fixed-width wrapped lines without their line breaks:
+    then `index.buf` is the unwrapped text, `index.source` the bytes given, and the findings
+    start with LINE_BREAKS_IN_SEGMENTS. `unwrapped=True` unwraps from the start (a stream
+    whose earlier windows were wrapped)."""
+    text = unwrap(data) if unwrapped else data
+    scan = Scan(text, strict, limits, final)
+    scan.run(scan.skip_bom() if file_start else 0, resume, previous)
+    index = scan.index(base_offset, base_segment)
+    wrapped = None if strict or unwrapped else wrapped_lines(index)
     if wrapped is not None:
-        unwrapped = Scan(unwrap(data), strict, limits, final=True)
-        unwrapped.findings.append(wrapped)
-        unwrapped.run(unwrapped.skip_bom())
-        index = unwrapped.index()
-        index.source = data
-    return index
+        scan = Scan(unwrap(data), strict, limits, final)
+        scan.findings.append(wrapped)
+        scan.run(scan.skip_bom() if file_start else 0, resume, previous)
+        index = scan.index(base_offset, base_segment)
+    index.source = data
+    return scan, index
 
 
 def unwrap(data: bytes) -> bytes:
@@ -87,14 +99,14 @@ def unwrap(data: bytes) -> bytes:
 def wrapped_lines(index: SegmentIndex) -> Finding | None:
     """The finding for segment ids broken by line breaks, in a file whose terminators and
     separators are not line breaks (None when that is not the case)."""
-    if not any(f.code is FindingCode.BAD_SEGMENT_ID for f in index.findings):
+    bad_id = next((f for f in index.findings if f.code is FindingCode.BAD_SEGMENT_ID), None)
+    if bad_id is None:
         return None
     if any(b in d.delimiters.segment + d.delimiters.element for d in index.dialects for b in b"\r\n"):
         return None
-    i = int(np.flatnonzero((index.seg_tag == 0) & (index.seg_len > 0))[0])
-    head = index.buf[int(index.seg_start[i]) : int(index.seg_start[i]) + 4]
-    if b"\n" in head or b"\r" in head:
-        return Finding(FindingCode.LINE_BREAKS_IN_SEGMENTS, _at(index, i))
+    start = bad_id.location.byte_offset
+    if b"\n" in index.buf[start : start + 4] or b"\r" in index.buf[start : start + 4]:
+        return Finding(FindingCode.LINE_BREAKS_IN_SEGMENTS, bad_id.location)
     return None
 
 

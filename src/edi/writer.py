@@ -34,7 +34,7 @@ class _Writer:
         index = self.index
         if index is None or len(index) < 2:
             return b""
-        gap = index.buf[int(index.seg_end[0]) : int(index.seg_start[1])]
+        gap = index.buf[int(index.seg_start[0] + index.seg_len[0]) : int(index.seg_start[1])]
         return gap[len(index.delimiters(0).segment):]
 
     def start_of(self, i: int) -> int:
@@ -45,14 +45,8 @@ class _Writer:
     def document(self) -> bytes:
         if self.index is not None and len(self.index):
             self.out.append(self.index.buf[: int(self.index.seg_start[0])])
-        for interchange in self.doc.interchanges:
-            self.interchange(interchange)
-        if self.index is not None and len(self.index):
-            # Segments after the last interchange belong to none: keep them.
-            owned = sorted((ic.first, ic.last) for ic in self.doc._original if ic.index is self.index)
-            done = max((ic.last for ic in self.doc.interchanges if ic.index is self.index), default=-1)
-            if done + 1 < len(self.index):
-                self.strays(done + 1, len(self.index), owned)
+        end = len(self.index) if self.index is not None else None
+        self.children(self.doc.interchanges, self.doc._original, -1, end, self.interchange)
         return b"".join(self.out)
 
     def copy(self, container: Container) -> bool:
@@ -68,7 +62,7 @@ class _Writer:
         delimiters = interchange.delimiters
         if interchange.header is not None:
             self.segment(interchange.header, delimiters)
-        self.children(interchange, lambda group: self.group(group, delimiters))
+        self.container_children(interchange, lambda group: self.group(group, delimiters))
         if interchange.header is not None:
             count, control = str(len(interchange.groups)), interchange.header[13]
             self.trailer(interchange.trailer, "IEA", count, control, delimiters)
@@ -78,28 +72,34 @@ class _Writer:
             return
         if group.header is not None:
             self.segment(group.header, delimiters)
-        self.children(group, lambda txn: self.transaction(txn, delimiters))
+        self.container_children(group, lambda txn: self.transaction(txn, delimiters))
         if group.header is not None:
             self.trailer(group.trailer, "GE", str(len(group.transactions)), group.header[6], delimiters)
 
-    def children(self, container: Container, write) -> None:
-        """Write the children of a changed container, and between them the source segments
-        that belong to no child as read (a TA1, a stray segment): kept, not silently dropped."""
-        if container.index is not self.index or self.index is None:
+    def container_children(self, container: Container, write) -> None:
+        """The children of a changed interchange or group, up to its trailer."""
+        if container.index is not self.index:  # built in Python: nothing of the source between
             for child in container._children:
                 write(child)
             return
-        owned = sorted((c.first, c.last) for c in container._original_children if c.index is self.index)
         done = container.first if container.header is not None else container.first - 1
-        for child in container._children:
-            if child.index is self.index and child.first > done + 1:
+        trailer = container.trailer
+        end = trailer.position if trailer is not None and trailer._index is self.index else None
+        self.children(container._children, container._original_children, done, end, write)
+
+    def children(self, children: list, original: tuple, done: int, end: int | None, write) -> None:
+        """Write `children`, and between them the source segments after segment `done` (and
+        before `end`, when given) that belong to no child as read (a TA1, a stray segment, what
+        follows the last IEA): kept, not silently dropped."""
+        owned = sorted((c.first, c.last) for c in original if c.index is self.index)
+        for child in children:
+            if self.index is not None and child.index is self.index and child.first > done + 1:
                 self.strays(done + 1, child.first, owned)
             write(child)
-            if child.index is self.index:
+            if self.index is not None and child.index is self.index:
                 done = max(done, child.last)
-        trailer = container.trailer
-        if trailer is not None and trailer._index is self.index and trailer.position > done + 1:
-            self.strays(done + 1, trailer.position, owned)
+        if end is not None and end > done + 1:
+            self.strays(done + 1, end, owned)
 
     def strays(self, first: int, stop: int, owned: list[tuple[int, int]]) -> None:
         """Copy segments first..stop-1 of the source, less those of children as read."""
@@ -124,10 +124,11 @@ class _Writer:
 
     def trailer(self, original: Segment | None, segment_id: str, count: str, control: str, delimiters: Delimiters) -> None:
         """Write a trailer with the count and control number it must carry."""
-        fresh = Segment.build(segment_id, count, control, delimiters=delimiters)
         if original is not None and original[1].strip() == count and original[2].strip() == control.strip():
-            fresh = original
-        self.segment(fresh, delimiters, layout_of=original)
+            segment = original
+        else:
+            segment = Segment.build(segment_id, count, control, delimiters=delimiters)
+        self.segment(segment, delimiters, layout_of=original)
 
     def segment(self, segment: Segment, delimiters: Delimiters, layout_of: Segment | None = None) -> None:
         """A segment, its terminator, and the layout after it: the source's for a segment that

@@ -210,30 +210,24 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             return p
 
 
+cdef inline bint resize(void **buffer, size_t nbytes) noexcept nogil:
+    """realloc in place of `*buffer`; False (and the old buffer kept) when memory runs out."""
+    cdef void *grown = realloc(buffer[0], nbytes if nbytes else 1)
+    if grown == NULL:
+        return False
+    buffer[0] = grown
+    return True
+
+
 cdef bint grow(Output *out, Py_ssize_t seg_cap, Py_ssize_t elem_cap) noexcept nogil:
     """(Re)allocate the output buffers. Plain malloc memory: numpy's own allocations ask for
     huge pages, whose faults can stall for memory compaction; small pages cost the same every run."""
-    cdef void *a
-    a = realloc(out.seg_start, max(seg_cap, 1) * sizeof(int64_t))
-    if a == NULL:
+    if not (resize(<void **>&out.seg_start, seg_cap * sizeof(int64_t))
+            and resize(<void **>&out.seg_len, seg_cap * sizeof(uint32_t))
+            and resize(<void **>&out.seg_tag, seg_cap * sizeof(uint32_t))
+            and resize(<void **>&out.elem_ptr, (seg_cap + 1) * sizeof(int64_t))
+            and resize(<void **>&out.elem_offset, elem_cap * sizeof(uint16_t))):
         return False
-    out.seg_start = <int64_t *>a
-    a = realloc(out.seg_len, max(seg_cap, 1) * sizeof(uint32_t))
-    if a == NULL:
-        return False
-    out.seg_len = <uint32_t *>a
-    a = realloc(out.seg_tag, max(seg_cap, 1) * sizeof(uint32_t))
-    if a == NULL:
-        return False
-    out.seg_tag = <uint32_t *>a
-    a = realloc(out.elem_ptr, (seg_cap + 1) * sizeof(int64_t))
-    if a == NULL:
-        return False
-    out.elem_ptr = <int64_t *>a
-    a = realloc(out.elem_offset, max(elem_cap, 1) * sizeof(uint16_t))
-    if a == NULL:
-        return False
-    out.elem_offset = <uint16_t *>a
     out.seg_cap = seg_cap
     out.elem_cap = elem_cap
     return True
