@@ -18,6 +18,11 @@ extensions = [
         ["src/edi/_fast/_loops.pyx"],
         extra_compile_args=["-O3"],
     ),
+    Extension(
+        "edi._fast._validate",
+        ["src/edi/_fast/_validate.pyx"],
+        extra_compile_args=["-O3"],
+    ),
 ]
 
 setup(

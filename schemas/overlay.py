@@ -172,6 +172,15 @@ def stc_code_sources(root: ET.Element) -> None:
                     ET.SubElement(elem, "valid_codes", external=codeset)
 
 
+def situational_provider_level_277ca(root: ET.Element) -> None:
+    """277CA X214: the map makes the 2000C billing provider level and its 2200C trace loop
+    required, but the TR3's own business scenarios send a 277CA without 2000C (a file rejected
+    at receiver level) and a 2000C without 2200C (no provider-level status). Both loops are
+    situational; stupidedi and hippo define the 2200C TRN with minimum 0 likewise."""
+    for loop in loops(root, "2000C", "2200C"):
+        set_field(loop, "usage", "S")
+
+
 def eq04_not_used_270(root: ET.Element) -> None:
     """270 X279A1 (imsweb): the EQ segments jump from EQ03 to EQ05, so EQ05 would be read at
     index 4. Insert EQ04 (data element 1336, insurance type code) as not used, keeping the element
@@ -230,7 +239,7 @@ PATCHES: dict[str, list[Callable[[ET.Element], None]]] = {
     "271.5010.X279.A1.xml": [nested_hl_after_names_271, ls_le_around_2120_271, eb03_repeats_271],
     "837Q3.I.5010.X223.A1.xml": [patient_hl_after_claims_837i],
     "277.5010.X212.xml": [stc_code_sources],
-    "277.5010.X214.xml": [stc_code_sources],
+    "277.5010.X214.xml": [stc_code_sources, situational_provider_level_277ca],
     "270.5010.X279.A1.xml": [eq04_not_used_270],
     "837.4010.X098.A1.xml": [frm_syntax_4010_837p],
     "837.4010.X096.A1.xml": [lin_ref_4010_837i, strip_code_blanks_4010_837i],

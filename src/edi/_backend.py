@@ -10,31 +10,37 @@ import os
 
 from ._py import loops as _py_loops
 from ._py import tokenizer as _py_tokenizer
+from ._py import validate as _py_validate
 
 #: Tokenizer kernels (`scan_segments`) and loop walkers (`walk_loops`) by backend name.
 KERNELS = {"python": _py_tokenizer.scan_segments}
 LOOP_KERNELS = {"python": _py_loops.walk_loops}
+#: Element validators (`check_elements`) by backend name.
+VALIDATE_KERNELS = {"python": _py_validate.check_elements}
 try:
     from ._fast import _loops as _c_loops
     from ._fast import _tokenizer as _c_tokenizer
+    from ._fast import _validate as _c_validate
 except ImportError:  # not built: the twins serve
     pass
 else:
     KERNELS["cython"] = _c_tokenizer.scan_segments
     LOOP_KERNELS["cython"] = _c_loops.walk_loops
+    VALIDATE_KERNELS["cython"] = _c_validate.check_elements
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
 walk_loops = LOOP_KERNELS[BACKEND]
+check_elements = VALIDATE_KERNELS[BACKEND]
 
 
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments, walk_loops
-    saved = scan_segments, walk_loops
-    scan_segments, walk_loops = KERNELS[name], LOOP_KERNELS[name]
+    global scan_segments, walk_loops, check_elements
+    saved = scan_segments, walk_loops, check_elements
+    scan_segments, walk_loops, check_elements = KERNELS[name], LOOP_KERNELS[name], VALIDATE_KERNELS[name]
     try:
         yield
     finally:
-        scan_segments, walk_loops = saved
+        scan_segments, walk_loops, check_elements = saved

@@ -3,8 +3,10 @@
     edi info FILE...        interchanges, groups, transactions, versions, counts and findings
     edi segments FILE       one segment a line, elements by position (CLP01=...)
     edi parse FILE          each transaction's loop tree (2000A, 2100, 2110, ...)
+    edi validate FILE...    SNIP 1-2 findings against the implementation guides
+    edi ack FILE -o OUT     the 999 acknowledgment (or, with --ta1, the TA1) for a file
 
-Both take `--json` for tools and `--strict` to reject what lenient reading repairs. A file that
+All but ack take `--json` for tools and `--strict` to reject what lenient reading repairs. A file that
 cannot be read is reported on stderr and the others go on; the exit status is 1 if any failed.
 """
 from __future__ import annotations
@@ -30,12 +32,23 @@ def main(argv: list[str] | None = None) -> int:
     segments.add_argument("file", metavar="FILE")
     parse = commands.add_parser("parse", help="show each transaction's loop tree")
     parse.add_argument("file", metavar="FILE")
-    for command in (info, segments, parse):
+    check = commands.add_parser("validate", help="check files against their implementation guides")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    ack = commands.add_parser("ack", help="write the 999 (or TA1) acknowledging a file")
+    ack.add_argument("file", metavar="FILE")
+    ack.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the acknowledgment")
+    ack.add_argument("--ta1", action="store_true", help="write the TA1 interchange acknowledgment instead")
+    ack.add_argument("--control-number", type=int, default=1, help="ISA13/GS06 of the acknowledgment (default 1)")
+    for command in (info, segments, parse, check):
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
         command.add_argument("--strict", action="store_true", help="reject files that need repairs")
 
     args = parser.parse_args(argv)
     try:
+        if args.command == "validate":
+            return run_validate(args.files, as_json=args.json, strict=args.strict)
+        if args.command == "ack":
+            return run_ack(args.file, args.output, ta1=args.ta1, control_number=args.control_number)
         if args.command == "info":
             return run_info(args.files, as_json=args.json, strict=args.strict)
         if args.command == "parse":
@@ -195,3 +208,47 @@ def _walk_with_depth(loop, depth: int):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def run_validate(paths: list[str], *, as_json: bool, strict: bool) -> int:
+    """Print each file's findings; exit status 1 when a file cannot be read or has errors."""
+    from .errors import Severity
+    from .validate import validate
+
+    status = 0
+    results = []
+    for path in paths:
+        doc = _read(path, strict)
+        if doc is None:
+            status = 1
+            continue
+        findings = validate(doc)
+        errors = sum(f.severity is Severity.ERROR for f in findings)
+        status = status or int(errors > 0)
+        if as_json:
+            results.append({"file": path, "errors": errors, "findings": [f.to_dict() for f in findings]})
+            continue
+        print(f"{path}: {errors} errors, {len(findings) - errors} other findings")
+        for f in findings:
+            print(f"  {f}" + (f" [{f.code.ack} {f.code.ack_code}]" if f.code.ack else ""))
+    if as_json:
+        json.dump(results, sys.stdout, indent=2)
+        print()
+    return status
+
+
+def run_ack(path: str, output: str, *, ta1: bool, control_number: int) -> int:
+    """Write the acknowledgment atomically (a temporary file renamed into place)."""
+    import os
+
+    from .ack import build_999, build_ta1
+
+    doc = _read(path, strict=False)
+    if doc is None:
+        return 1
+    data = (build_ta1 if ta1 else build_999)(doc, control_number=control_number)
+    partial = f"{output}.partial"
+    with open(partial, "wb") as f:
+        f.write(data)
+    os.replace(partial, output)
+    return 0

@@ -98,6 +98,18 @@ class FindingCode(enum.Enum):
     IEA_MISSING = ("iea_missing", Severity.ERROR, "TA105", "023", "interchange has no IEA trailer")
     DUPLICATE_INTERCHANGE = ("duplicate_interchange", Severity.ERROR, "TA105", "025", "ISA13 repeats an earlier interchange")
 
+    ISA_SENDER_QUALIFIER = ("isa_sender_qualifier", Severity.ERROR, "TA105", "005", "ISA05 is not a valid interchange id qualifier")
+    ISA_SENDER_ID = ("isa_sender_id", Severity.ERROR, "TA105", "006", "ISA06 sender id is empty")
+    ISA_RECEIVER_QUALIFIER = ("isa_receiver_qualifier", Severity.ERROR, "TA105", "007", "ISA07 is not a valid interchange id qualifier")
+    ISA_RECEIVER_ID = ("isa_receiver_id", Severity.ERROR, "TA105", "008", "ISA08 receiver id is empty")
+    ISA_DATE = ("isa_date", Severity.ERROR, "TA105", "014", "ISA09 is not a valid YYMMDD date")
+    ISA_TIME = ("isa_time", Severity.ERROR, "TA105", "015", "ISA10 is not a valid HHMM time")
+    ISA_STANDARDS_ID = ("isa_standards_id", Severity.ERROR, "TA105", "016", "ISA11 standards identifier is not U (before 00402)")
+    ISA_VERSION = ("isa_version", Severity.ERROR, "TA105", "017", "ISA12 is not a known interchange version")
+    ISA_CONTROL_NUMBER = ("isa_control_number", Severity.ERROR, "TA105", "018", "ISA13 is not a 9-digit number")
+    ISA_ACK_REQUESTED = ("isa_ack_requested", Severity.ERROR, "TA105", "019", "ISA14 is not 0 or 1")
+    ISA_USAGE = ("isa_usage", Severity.ERROR, "TA105", "020", "ISA15 is not P or T")
+
     # Functional group (999 AK905).
     GE_MISSING = ("ge_missing", Severity.ERROR, "AK905", "3", "group has no GE trailer")
     GS_GE_CONTROL_MISMATCH = ("gs_ge_control_mismatch", Severity.ERROR, "AK905", "4", "GE02 does not match GS06")
@@ -110,6 +122,46 @@ class FindingCode(enum.Enum):
     SE_SEGMENT_COUNT = ("se_segment_count", Severity.ERROR, "IK502", "4", "SE01 does not match the number of segments")
     SET_OUTSIDE_GROUP = ("set_outside_group", Severity.ERROR, "IK502", "18", "transaction set is not inside a GS/GE group")
     DUPLICATE_SET = ("duplicate_set", Severity.ERROR, "IK502", "23", "ST02 repeats an earlier set in the group")
+
+    # Transaction set, beyond the envelope (999 IK502).
+    NO_SCHEMA = ("no_schema", Severity.WARNING, "IK502", "1", "no implementation guide schema for this transaction set; read at segment level only")
+    ST03_MISMATCH = ("st03_mismatch", Severity.ERROR, "IK502", "19", "ST03 does not match GS08")
+
+    # Segments (SNIP 1-2, 999 IK304).
+    UNRECOGNIZED_SEGMENT = ("unrecognized_segment", Severity.ERROR, "IK304", "1", "segment id is not known to any implementation guide")
+    UNEXPECTED_SEGMENT = ("unexpected_segment", Severity.ERROR, "IK304", "2", "segment is not expected at this place")
+    REQUIRED_SEGMENT_MISSING = ("required_segment_missing", Severity.ERROR, "IK304", "3", "required segment missing")
+    REQUIRED_LOOP_MISSING = ("required_loop_missing", Severity.ERROR, "IK304", "3", "required loop missing (its first segment is absent)")
+    LOOP_OVER_MAXIMUM = ("loop_over_maximum", Severity.ERROR, "IK304", "4", "loop occurs over its maximum repeat")
+    SEGMENT_OVER_MAXIMUM_USE = ("segment_over_maximum_use", Severity.ERROR, "IK304", "5", "segment exceeds its maximum use")
+    SEGMENT_NOT_IN_SET = ("segment_not_in_set", Severity.ERROR, "IK304", "6", "segment is not defined in this transaction set")
+    SEGMENT_OUT_OF_SEQUENCE = ("segment_out_of_sequence", Severity.ERROR, "IK304", "7", "segment is not in the proper sequence")
+    NOT_USED_SEGMENT = ("not_used_segment", Severity.ERROR, "IK304", "I4", "segment marked not used by the guide is present")
+
+    # Elements (SNIP 1-2, 999 IK403; the segment gets IK304 code 8).
+    REQUIRED_ELEMENT_MISSING = ("required_element_missing", Severity.ERROR, "IK403", "1", "required element missing")
+    CONDITIONAL_ELEMENT_MISSING = ("conditional_element_missing", Severity.ERROR, "IK403", "2", "conditionally required element missing (syntax rule)")
+    TOO_MANY_ELEMENTS = ("too_many_elements", Severity.ERROR, "IK403", "3", "more elements than the segment defines")
+    ELEMENT_TOO_SHORT = ("element_too_short", Severity.ERROR, "IK403", "4", "element shorter than its minimum length")
+    ELEMENT_TOO_LONG = ("element_too_long", Severity.ERROR, "IK403", "5", "element longer than its maximum length")
+    INVALID_CHARACTER = ("invalid_character", Severity.ERROR, "IK403", "6", "invalid character in element (not valid for its type)")
+    INVALID_CODE = ("invalid_code", Severity.ERROR, "IK403", "7", "code value not valid for this element")
+    INVALID_DATE = ("invalid_date", Severity.ERROR, "IK403", "8", "invalid date")
+    INVALID_TIME = ("invalid_time", Severity.ERROR, "IK403", "9", "invalid time")
+    EXCLUSION_VIOLATED = ("exclusion_violated", Severity.ERROR, "IK403", "10", "elements that exclude each other are both present (syntax rule)")
+    TOO_MANY_REPETITIONS = ("too_many_repetitions", Severity.ERROR, "IK403", "12", "element repeats more often than allowed")
+    TOO_MANY_COMPONENTS = ("too_many_components", Severity.ERROR, "IK403", "13", "more components than the composite defines")
+    NOT_USED_ELEMENT = ("not_used_element", Severity.ERROR, "IK403", "I10", "element marked not used by the guide is present")
+
+    # 835 balancing and values (SNIP 3; DOMAIN 3.5-3.6): warnings with the delta, never rejections.
+    LINE_UNBALANCED = ("line_unbalanced", Severity.WARNING, None, None, "SVC02 minus line adjustments does not equal SVC03")
+    CLAIM_UNBALANCED = ("claim_unbalanced", Severity.WARNING, None, None, "CLP03 minus claim and line adjustments does not equal CLP04")
+    TRANSACTION_UNBALANCED = ("transaction_unbalanced", Severity.WARNING, None, None, "sum of CLP04 minus PLB amounts does not equal BPR02")
+    PATIENT_RESPONSIBILITY_MISMATCH = ("patient_responsibility_mismatch", Severity.INFO, None, None, "CLP05 does not equal the PR adjustments")
+    AMOUNT_PRECISION = ("amount_precision", Severity.WARNING, None, None, "amount has more precision than cents")
+    BAD_AMOUNT = ("bad_amount", Severity.ERROR, None, None, "amount is not a number")
+    BAD_DATE = ("bad_date", Severity.ERROR, None, None, "date is not a valid CCYYMMDD date")
+    REVERSAL_UNPAIRED = ("reversal_unpaired", Severity.INFO, None, None, "claim reversal (CLP02 = 22) has no correction in the batch")
 
     def __init__(self, name: str, severity: Severity, ack: str | None, ack_code: str | None, description: str):
         self.id = name

@@ -32,6 +32,7 @@ class SegmentNode:
     key: "Key | None"
     elements: list  # element and composite definitions, as generated
     loop: "LoopNode | None" = None
+    syntax: list = field(default_factory=list)  # X12 syntax rules, e.g. "P0102"
 
     @property
     def tag(self) -> int:
@@ -121,7 +122,7 @@ def compile_schema(data: dict) -> Schema:
             else:
                 node = SegmentNode(len(segments), child["id"], child.get("name", ""), child.get("usage", "S"),
                                    child.get("pos", 0), child.get("max_use"), _parse_key(child.get("key")),
-                                   child.get("elements", []), loop)
+                                   child.get("elements", []), loop, child.get("syntax") or [])
                 segments.append(node)
                 loop.children.append(node)
         return loop

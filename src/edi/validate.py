@@ -1,0 +1,503 @@
+"""Validation against the implementation guides (WEDI SNIP types 1-2), as findings.
+
+`validate(document)` returns the reading and envelope findings of the document followed by, for
+every transaction set, what its schema says is wrong:
+- segment level (999 IK3), from the LoopIndex with numpy: segments that match nothing
+  (unrecognized, not in the set, unexpected, out of sequence), segments marked not used, required
+  segments and loops missing, segments over their maximum use, loops over their maximum repeat;
+- element level (999 IK4), by a native kernel (`edi._fast._validate`, twinned by
+  `edi._py.validate`) over the schema flattened into `Rules`: required, not used, length, type
+  (numbers, dates, times, characters), code values, repetitions, components, syntax rules.
+
+Each finding carries its 999 code (IK304, IK403 or IK502) and a location: byte offset, segment
+number, segment id, position in the set, loop path, element, component and repetition. Messages
+never carry element values.
+
+Code values come from the guide's own lists. External code lists are checked only where they are
+stable (states, countries, currencies): pyx12's copies of the remark, claim status, place of
+service and service type lists are years old, and checking current codes against them belongs to
+SNIP type 5 with current lists, not to the guide.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from . import _backend
+from ._py import validate as kernel
+from .errors import Finding, FindingCode, Location
+from .model import Document, Transaction
+from .schema import LoopNode, Schema, SegmentNode
+
+#: External code lists checked (the others are out of date in the maps; see the module doc).
+CHECKED_EXTERNAL_CODES = ("states", "country", "currency")
+
+ELEMENT_FINDINGS = {
+    kernel.E_REQUIRED: FindingCode.REQUIRED_ELEMENT_MISSING,
+    kernel.E_CONDITIONAL: FindingCode.CONDITIONAL_ELEMENT_MISSING,
+    kernel.E_TOO_MANY_ELEMENTS: FindingCode.TOO_MANY_ELEMENTS,
+    kernel.E_TOO_SHORT: FindingCode.ELEMENT_TOO_SHORT,
+    kernel.E_TOO_LONG: FindingCode.ELEMENT_TOO_LONG,
+    kernel.E_CHARACTER: FindingCode.INVALID_CHARACTER,
+    kernel.E_CODE: FindingCode.INVALID_CODE,
+    kernel.E_DATE: FindingCode.INVALID_DATE,
+    kernel.E_TIME: FindingCode.INVALID_TIME,
+    kernel.E_EXCLUSION: FindingCode.EXCLUSION_VIOLATED,
+    kernel.E_REPETITIONS: FindingCode.TOO_MANY_REPETITIONS,
+    kernel.E_COMPONENTS: FindingCode.TOO_MANY_COMPONENTS,
+    kernel.E_NOT_USED: FindingCode.NOT_USED_ELEMENT,
+}
+_TYPES = {"AN": kernel.T_AN, "ID": kernel.T_ID, "R": kernel.T_R, "DT": kernel.T_DT, "TM": kernel.T_TM}
+_USAGES = {"R": kernel.U_REQUIRED, "S": kernel.U_SITUATIONAL, "N": kernel.U_NOT_USED}
+_RULES = {"P": kernel.R_PAIRED, "R": kernel.R_REQUIRED, "E": kernel.R_EXCLUSION, "C": kernel.R_CONDITIONAL,
+          "L": kernel.R_LIST}
+
+
+def validate(document: Document) -> list[Finding]:
+    """Everything found wrong in the document: reading and envelope findings, then each
+    transaction set's findings in set order."""
+    findings = list(document.findings)
+    for interchange in document.interchanges:
+        findings.extend(interchange_findings(interchange))
+        for txn in interchange.transactions:
+            findings.extend(validate_transaction(txn))
+    return findings
+
+
+#: ISA05/ISA07 interchange id qualifiers (X12 data element I05).
+ISA_QUALIFIERS = {"01", "02", "03", "04", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18",
+                  "19", "20", "27", "28", "29", "30", "33", "ZZ"}
+ISA_VERSIONS = {"00200", "00300", "00400", "00401", "00402", "00403", "00404", "00405", "00406", "00500",
+                "00501", "00502", "00503", "00504", "00505", "00600", "00601", "00602", "00603", "00604",
+                "00700", "00701", "00702", "00703", "00704", "00705", "00800", "00801"}
+
+
+def interchange_findings(interchange) -> list[Finding]:
+    """The ISA's own fields (TA1 note codes 005-020): qualifiers, ids, date, time, version,
+    control number, acknowledgment request and usage indicator."""
+    header = interchange.header
+    if header is None or header.is_view is False:
+        return []
+    field = lambda j: header[j]  # noqa: E731
+    checks = [
+        (5, FindingCode.ISA_SENDER_QUALIFIER, field(5).strip() in ISA_QUALIFIERS),
+        (6, FindingCode.ISA_SENDER_ID, bool(field(6).strip())),
+        (7, FindingCode.ISA_RECEIVER_QUALIFIER, field(7).strip() in ISA_QUALIFIERS),
+        (8, FindingCode.ISA_RECEIVER_ID, bool(field(8).strip())),
+        (9, FindingCode.ISA_DATE, kernel._is_date(field(9).encode()) and len(field(9)) == 6),
+        (10, FindingCode.ISA_TIME, kernel._is_time(field(10).encode()) and len(field(10)) == 4),
+        (11, FindingCode.ISA_STANDARDS_ID, field(12) >= "00402" or field(11) == "U"),
+        (12, FindingCode.ISA_VERSION, field(12) in ISA_VERSIONS),
+        (13, FindingCode.ISA_CONTROL_NUMBER, field(13).isdigit() and len(field(13)) == 9),
+        (14, FindingCode.ISA_ACK_REQUESTED, field(14) in ("0", "1")),
+        (15, FindingCode.ISA_USAGE, field(15) in ("P", "T")),
+    ]
+    location = header.location
+    return [Finding(code, Location(location.byte_offset, location.segment_number, "ISA", element=j))
+            for j, code, ok in checks if not ok]
+
+
+def validate_transaction(txn: Transaction) -> list[Finding]:
+    """The findings of one transaction set as read (SNIP 1-2), in segment order."""
+    if txn.index is None:
+        return []
+    schema = txn.schema
+    if schema is None:
+        return [Finding(FindingCode.NO_SCHEMA, _location(txn, 0, None))]
+    found = []
+    st03 = txn.header[3]
+    if st03 and txn.group is not None and txn.group.version and st03 != txn.group.version:
+        found.append(Finding(FindingCode.ST03_MISMATCH, _location(txn, 0, None, element=3)))
+    loops = txn.loops
+    found.extend(_segment_findings(txn, loops, rules_for(schema)))
+    found.extend(_element_findings(txn, loops, rules_for(schema)))
+    found.sort(key=lambda f: (f.location.set_position or 0, f.location.element or 0))
+    return found
+
+
+# --- schema rules as arrays ------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Rules:
+    """A schema's element and segment rules flattened into arrays for the kernels.
+
+    Segment node s has `seg_def_count[s]` top-level element definitions from `seg_def_first[s]`
+    (in element order) and `seg_rule_count[s]` syntax rules from `seg_rule_first[s]`. A
+    definition d has `usage`, `type`, `min_length`, `max_length`, `repeat` and `code_set` (index
+    into `code_sets`, -1 for none); a composite's components are the `comp_count[d]` definitions
+    from `comp_first[d]`, and its own syntax rules the `def_rule_count[d]` from
+    `def_rule_first[d]`. Rule r has kind `rule_kind[r]` over the 1-based positions
+    `rule_refs[rule_ref_first[r]:rule_ref_first[r+1]]`.
+
+    Segment level: `seg_max_use` (0 = unbounded), `seg_usage`; `loop_repeat` (0 = unbounded);
+    each loop node's required child segments and loops, and whether it holds wrapper loops.
+    """
+
+    seg_def_first: np.ndarray
+    seg_def_count: np.ndarray
+    seg_rule_first: np.ndarray
+    seg_rule_count: np.ndarray
+    usage: np.ndarray
+    type: np.ndarray
+    min_length: np.ndarray
+    max_length: np.ndarray
+    repeat: np.ndarray
+    code_set: np.ndarray
+    comp_first: np.ndarray
+    comp_count: np.ndarray
+    def_rule_first: np.ndarray
+    def_rule_count: np.ndarray
+    rule_kind: np.ndarray
+    rule_ref_first: np.ndarray
+    rule_refs: np.ndarray
+    code_sets: list  # of frozenset of bytes
+    code_bytes: bytes  # every set's sorted codes joined, for the native kernel ...
+    code_offset: np.ndarray  # ... code n is code_bytes[code_offset[n]:code_offset[n+1]]
+    set_first: np.ndarray  # ... and set c holds codes set_first[c]:set_first[c+1]
+    seg_max_use: np.ndarray
+    seg_usage: np.ndarray
+    loop_repeat: np.ndarray
+    required_segments: tuple  # (first, nodes): loop node L requires segments nodes[first[L]:first[L+1]]
+    required_loops: tuple  # (first, nodes): the same for its required child loops (not wrappers)
+    has_wrappers: np.ndarray  # bool per loop node: some child is a wrapper loop
+
+    @classmethod
+    def build(cls, schema: Schema) -> "Rules":
+        b = _RulesBuilder()
+        segments = [b.add_segment(segment) for segment in schema.segments]
+        def required(kind) -> tuple:
+            first, nodes = [0], []
+            for loop in schema.loops:
+                nodes.extend(c.index for c in loop.children if c.usage == "R" and isinstance(c, kind)
+                             and getattr(c, "type", None) != "wrapper")
+                first.append(len(nodes))
+            return i32(first), i32(nodes)
+
+        i32 = lambda values: np.array(values, dtype=np.int32).reshape(-1)  # noqa: E731
+        codes = [code for codes in b.code_lists for code in codes]
+        columns = list(zip(*segments)) or [(), (), (), ()]
+        return cls(
+            *(i32(c) for c in columns), i32(b.usage), i32(b.type), i32(b.min_length), i32(b.max_length),
+            i32(b.repeat), i32(b.code_set), i32(b.comp_first), i32(b.comp_count), i32(b.def_rule_first),
+            i32(b.def_rule_count), i32(b.rule_kind), i32(b.rule_ref_first), i32(b.rule_refs),
+            [frozenset(c) for c in b.code_lists], b"".join(codes),
+            i32(np.cumsum([0] + [len(c) for c in codes])), i32(np.cumsum([0] + [len(c) for c in b.code_lists])),
+            i32([s.max_use or 0 for s in schema.segments]), i32([_USAGES[s.usage] for s in schema.segments]),
+            i32([loop.repeat or 0 for loop in schema.loops]), required(SegmentNode), required(LoopNode),
+            np.array([any(getattr(c, "type", None) == "wrapper" for c in loop.children) for loop in schema.loops]),
+        )
+
+
+class _RulesBuilder:
+    """Appends definitions and syntax rules to the flat arrays of `Rules`."""
+
+    def __init__(self):
+        self.usage, self.type, self.min_length, self.max_length, self.repeat = [], [], [], [], []
+        self.code_set, self.comp_first, self.comp_count, self.def_rule_first, self.def_rule_count = [], [], [], [], []
+        self.rule_kind, self.rule_ref_first, self.rule_refs = [], [0], []
+        self.code_lists: list[tuple] = []
+        self._code_set_ids: dict[tuple, int] = {}
+
+    def add_segment(self, segment: SegmentNode) -> tuple[int, int, int, int]:
+        """Add a segment's elements (contiguous), then their components; returns the segment's
+        (first definition, count, first rule, rule count)."""
+        first = len(self.usage)
+        for spec in segment.elements:
+            self.add_definition(spec)
+        for d, spec in enumerate(segment.elements, first):
+            if "components" in spec:
+                self.comp_first[d] = len(self.usage)
+                for component in spec["components"]:
+                    self.add_definition(component)
+                self.def_rule_first[d], self.def_rule_count[d] = self.add_rules(spec.get("syntax") or ())
+        return (first, len(segment.elements), *self.add_rules(segment.syntax))
+
+    def add_definition(self, spec: dict) -> None:
+        self.usage.append(_USAGES.get(spec.get("usage", "S"), kernel.U_SITUATIONAL))
+        if "components" in spec:
+            self.type.append(kernel.T_COMPOSITE)
+            self.min_length.append(0)
+            self.max_length.append(0)
+            self.code_set.append(-1)
+            self.comp_count.append(len(spec["components"]))
+        else:
+            kind = spec.get("type") or "AN"
+            if spec.get("data_element") == "1251":
+                self.type.append(kernel.T_PERIOD)
+            else:
+                self.type.append(kernel.T_N if kind.startswith("N") else _TYPES.get(kind, kernel.T_AN))
+            self.min_length.append(spec.get("min") or 0)
+            self.max_length.append(spec.get("max") or (1 << 30))
+            self.code_set.append(self.code_set_id(spec))
+            self.comp_count.append(0)
+        self.repeat.append(spec.get("repeat") or 1)
+        self.comp_first.append(-1)
+        self.def_rule_first.append(0)
+        self.def_rule_count.append(0)
+
+    def code_set_id(self, spec: dict) -> int:
+        codes = spec.get("codes")
+        if not codes and spec.get("external") in CHECKED_EXTERNAL_CODES:
+            codes = _external_codes()[spec["external"]]
+        if not codes:
+            return -1
+        key = tuple(sorted(c.encode() for c in codes))
+        if key not in self._code_set_ids:
+            self._code_set_ids[key] = len(self.code_lists)
+            self.code_lists.append(key)
+        return self._code_set_ids[key]
+
+    def add_rules(self, syntax) -> tuple[int, int]:
+        """Add rules written like "P0102" or "C110203"; returns (first rule, count)."""
+        first = len(self.rule_kind)
+        for rule in syntax:
+            self.rule_kind.append(_RULES[rule[0]])
+            self.rule_refs.extend(int(rule[n : n + 2]) for n in range(1, len(rule), 2))
+            self.rule_ref_first.append(len(self.rule_refs))
+        return first, len(self.rule_kind) - first
+
+
+@functools.cache
+def _external_codes() -> dict:
+    with resources.files("edi.schemas").joinpath("codes.json").open("rb") as f:
+        return {name: spec["codes"] for name, spec in json.load(f)["codesets"].items()}
+
+
+@functools.cache
+def rules_for(schema: Schema) -> Rules:
+    """The schema's Rules, built once per schema."""
+    return Rules.build(schema)
+
+
+# --- findings ------------------------------------------------------------------------------
+
+def _element_findings(txn: Transaction, loops, rules: Rules) -> list[Finding]:
+    delimiters = txn.index.delimiters(txn.first)
+    rows = _backend.check_elements(txn.index, txn.first, loops.seg_node, delimiters.component,
+                                   delimiters.repetition or b"", rules)
+    return [
+        Finding(ELEMENT_FINDINGS[error], _location(txn, pos - 1, loops, element, component or None, repetition or None))
+        for pos, element, component, repetition, error in rows.tolist()
+    ]
+
+
+def _segment_findings(txn: Transaction, loops, rules: Rules) -> list[Finding]:
+    schema = loops.schema
+    found = []
+    seg_node, seg_loop = loops.seg_node, loops.seg_loop
+    implied_first = {instance for _, instance in loops.implied}
+    for k, instance in loops.implied:
+        node = schema.loops[int(loops.loop_node[instance])]
+        found.append(Finding(FindingCode.REQUIRED_SEGMENT_MISSING, _location(txn, k, loops),
+                             f"{_first_segment(node).id} opening loop {node.id}"))
+    for k in loops.unmatched:
+        found.append(Finding(_unmatched_code(txn, loops, k), _location(txn, k, loops)))
+    matched = np.flatnonzero(seg_node >= 0)
+    not_used = matched[rules.seg_usage[seg_node[matched]] == kernel.U_NOT_USED]
+    found.extend(Finding(FindingCode.NOT_USED_SEGMENT, _location(txn, int(k), loops)) for k in not_used)
+    found.extend(_over_maximum_use(txn, loops, rules, matched))
+    found.extend(_over_repeat(txn, loops, rules))
+    found.extend(_missing_children(txn, loops, rules, implied_first))
+    return found
+
+
+def _over_maximum_use(txn, loops, rules: Rules, matched) -> list[Finding]:
+    """Segments beyond their maximum use within one loop instance (the first excess one)."""
+    nodes = loops.seg_node[matched].astype(np.int64)
+    limits = rules.seg_max_use[nodes]
+    bounded = limits > 0
+    if not bounded.any():
+        return []
+    keys = loops.seg_loop[matched].astype(np.int64) * (len(rules.seg_max_use) + 1) + nodes
+    keys, positions, limits = keys[bounded], matched[bounded], limits[bounded]
+    order = np.argsort(keys, kind="stable")
+    keys, positions, limits = keys[order], positions[order], limits[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    rank = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+    first_excess = positions[(rank == limits)]
+    return [Finding(FindingCode.SEGMENT_OVER_MAXIMUM_USE, _location(txn, int(k), loops)) for k in sorted(first_excess)]
+
+
+def _over_repeat(txn, loops, rules: Rules) -> list[Finding]:
+    """Loop instances beyond their maximum repeat under one parent (the first excess one)."""
+    nodes = loops.loop_node.astype(np.int64)
+    limits = rules.loop_repeat[nodes]
+    bounded = np.flatnonzero(limits > 0)
+    if len(bounded) == 0:
+        return []
+    keys = loops.loop_parent[bounded].astype(np.int64) * (len(rules.loop_repeat) + 1) + nodes[bounded]
+    order = np.argsort(keys, kind="stable")
+    keys, instances, limits = keys[order], bounded[order], limits[bounded][order]
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    rank = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+    return [Finding(FindingCode.LOOP_OVER_MAXIMUM, _location(txn, int(loops.loop_first[j]), loops))
+            for j in sorted(instances[rank == limits])]
+
+
+def _missing_children(txn, loops, rules: Rules, implied_first: set) -> list[Finding]:
+    """Required segments and loops absent from a loop instance. The map's wrapper loops
+    (HEADER, DETAIL, ...) are transparent: when one is absent, its required children are
+    required of the instance that should hold it (as pyx12 does). Each is reported at the
+    segment that follows the place where the missing one belongs, named by id.
+
+    Presence is tested with arrays (instance x required child pairs against the pairs seen);
+    only the candidates found missing, and the few instances that hold wrappers, go through
+    Python."""
+    schema = loops.schema
+    n_segments, n_loops = len(schema.segments), len(schema.loops)
+    matched = loops.seg_node >= 0
+    seen_segments = np.unique(loops.seg_loop[matched].astype(np.int64) * n_segments + loops.seg_node[matched])
+    child_instances = np.flatnonzero(loops.loop_parent >= 0)
+    seen_loops = np.unique(loops.loop_parent[child_instances].astype(np.int64) * n_loops + loops.loop_node[child_instances])
+    candidates = []  # (instance, required child, slot)
+    for kind, (first, nodes), seen, width in (
+        ("segment", rules.required_segments, seen_segments, n_segments),
+        ("loop", rules.required_loops, seen_loops, n_loops),
+    ):
+        counts = first[loops.loop_node + 1] - first[loops.loop_node]
+        instances = np.repeat(np.arange(len(loops.loop_node)), counts)
+        offsets = np.arange(len(instances)) - np.repeat(np.cumsum(counts) - counts, counts)
+        required = nodes[np.repeat(first[loops.loop_node], counts) + offsets]
+        absent = ~np.isin(instances.astype(np.int64) * width + required, seen)
+        pool = schema.segments if kind == "segment" else schema.loops
+        candidates.extend((int(j), pool[int(n)], pool[int(n)]) for j, n in zip(instances[absent], required[absent]))
+    for j in np.flatnonzero(rules.has_wrappers[loops.loop_node]).tolist():
+        present = set(loops.loop_node[loops.loop_parent == j].tolist())
+        for wrapper in schema.loops[int(loops.loop_node[j])].children:
+            if isinstance(wrapper, LoopNode) and wrapper.type == "wrapper" and wrapper.index not in present:
+                candidates.extend((j, child, wrapper) for child in _required_through(wrapper))
+    found = (_missing_finding(txn, loops, j, child, slot, implied_first)
+             for j, child, slot in sorted(candidates, key=lambda c: (c[0], c[2].pos)))
+    return [f for f in found if f is not None]
+
+
+def _missing_finding(txn, loops, j: int, child, slot, implied_first: set) -> Finding | None:
+    schema = loops.schema
+    if isinstance(child, SegmentNode):
+        if j in implied_first and child is schema.loops[int(loops.loop_node[j])].children[0]:
+            return None  # reported where the loop was opened without it
+        code, missing = FindingCode.REQUIRED_SEGMENT_MISSING, child.id
+    else:
+        first = _first_segment(child)
+        if first.id == "HL" and np.any(loops.loop_node == child.index):
+            return None  # HL02 decides where HL loops hang, not the map's nesting
+        if _has_descendant(loops, j, child):
+            return None
+        code, missing = FindingCode.REQUIRED_LOOP_MISSING, f"{first.id} opening loop {child.id}"
+    return Finding(code, _location(txn, _where_missing(loops, j, slot.pos), loops, instance=j), missing)
+
+
+def _required_through(wrapper: LoopNode):
+    """The required children of an absent wrapper, looking through nested wrappers."""
+    for child in wrapper.children:
+        if isinstance(child, LoopNode) and child.type == "wrapper":
+            yield from _required_through(child)
+        elif child.usage == "R":
+            yield child
+
+
+def _where_missing(loops, instance: int, pos: int) -> int:
+    """The first segment of the instance's span that belongs after position `pos` of the
+    instance's children (directly or through a child loop), else the segment after the span."""
+    schema = loops.schema
+    first, last = int(loops.loop_first[instance]), int(loops.loop_last[instance])
+    for k in range(first, last + 1):
+        inner = int(loops.seg_loop[k])
+        if inner == instance:
+            node = int(loops.seg_node[k])
+            if node >= 0 and schema.segments[node].pos > pos:
+                return k
+            continue
+        while inner >= 0 and int(loops.loop_parent[inner]) != instance:
+            inner = int(loops.loop_parent[inner])
+        if inner >= 0 and schema.loops[int(loops.loop_node[inner])].pos > pos:
+            return k
+    return min(last + 1, len(loops.seg_node) - 1)
+
+
+def _has_descendant(loops, instance: int, node: LoopNode) -> bool:
+    """Whether some instance of `node` hangs anywhere below `instance` (HL loops may be
+    reparented by HL02, so a child loop may sit deeper than the map's nesting)."""
+    for j in np.flatnonzero(loops.loop_node == node.index).tolist():
+        parent = int(loops.loop_parent[j])
+        while parent >= 0:
+            if parent == instance:
+                return True
+            parent = int(loops.loop_parent[parent])
+    return False
+
+
+def _first_segment(loop: LoopNode) -> SegmentNode:
+    child = loop.children[0]
+    return child if isinstance(child, SegmentNode) else _first_segment(child)
+
+
+def _unmatched_code(txn, loops, k: int) -> FindingCode:
+    """Why a segment matched nothing: an id no guide knows, one this set does not define, one
+    the current loop holds earlier (out of sequence), or one that belongs elsewhere."""
+    segment_id = txn.index.segment_id(txn.first + k).upper()
+    if segment_id not in _known_segment_ids():
+        return FindingCode.UNRECOGNIZED_SEGMENT
+    schema = loops.schema
+    if all(s.id != segment_id for s in schema.segments):
+        return FindingCode.SEGMENT_NOT_IN_SET
+    instance = int(loops.seg_loop[k])
+    while instance >= 0:
+        node = schema.loops[int(loops.loop_node[instance])]
+        if any(isinstance(c, SegmentNode) and c.id == segment_id for c in node.children):
+            return FindingCode.SEGMENT_OUT_OF_SEQUENCE
+        instance = int(loops.loop_parent[instance])
+    return FindingCode.UNEXPECTED_SEGMENT
+
+
+@functools.cache
+def _known_segment_ids() -> frozenset:
+    """Every segment id of every shipped guide (a stand-in for the X12 segment dictionary)."""
+    from . import schema as schemas
+
+    ids = set()
+    for entry in schemas._catalog():
+        ids.update(s.id for s in schemas.load(entry["file"]).segments)
+    return frozenset(ids | {"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+
+
+def _location(txn: Transaction, k: int, loops, element=None, component=None, repetition=None,
+              instance: int | None = None) -> Location:
+    """Where segment k of the transaction (ST = 0) is, with the path of its loop (or of loop
+    `instance`, for what is missing from that loop)."""
+    i = txn.first + k
+    index = txn.index
+    valid = index.seg_tag[i] != 0
+    return Location(
+        byte_offset=index.base_offset + int(index.seg_start[i]),
+        segment_number=index.base_segment + i + 1,
+        segment_id=index.segment_id(i) if valid else None,
+        set_position=k + 1,
+        loop_path=_loop_path(loops, k, instance) if loops is not None else None,
+        element=element,
+        component=component,
+        repetition=repetition,
+    )
+
+
+def _loop_path(loops, k: int, instance: int | None = None) -> str | None:
+    if instance is None:
+        if k >= len(loops.seg_loop):
+            return None
+        instance = int(loops.seg_loop[k])
+    ids = []
+    while instance >= 0:
+        ids.append(loops.schema.loops[int(loops.loop_node[instance])].id)
+        instance = int(loops.loop_parent[instance])
+    return "/".join(reversed(ids))
+
+
+def loop_id(loops, k: int) -> str:
+    """The id of the loop segment k sits in (999 IK303)."""
+    if loops is None or k >= len(loops.seg_loop):
+        return ""
+    return loops.schema.loops[int(loops.loop_node[int(loops.seg_loop[k])])].id
