@@ -195,6 +195,8 @@ cdef class _Walker:
                 while r < self.by_tag_first[node + 1] and self.by_tag_tag[r] == tag:
                     e = self.by_tag_entry[r]
                     r += 1
+                    if depth > 0 and self.entry_child[e] == 0 and self.path_first[e + 1] == self.path_first[e]:
+                        continue  # the loop's own first segment again: a new instance, opened above
                     if self.entry_child[e] >= start and (mode == ID_ONLY or self.key_matches(i, e)):
                         found_depth[0], found_e[0], found_f[0] = depth, e, -1
                         return True

@@ -9,7 +9,8 @@ import numpy as np
 TAG_HL = (ord("H") << 16) | (ord("L") << 8)
 # How hard `find` looks, tried in this order: the segment matches an entry; the segment is the
 # first of a child loop of a loop whose own first segment is missing; the segment id alone
-# matches an entry (its key element holds no listed code).
+# matches an entry (its key element holds no listed code). A loop's own first segment never
+# matches inside an open instance of that loop: seen again, it opens the next instance (pyx12).
 EXACT, MISSING_FIRST, ID_ONLY = 0, 1, 2
 
 
@@ -59,6 +60,8 @@ class _Walker:
             for e in range(t.entry_first[node], t.entry_first[node + 1]):
                 if t.entry_child[e] < start:
                     continue
+                if depth and t.entry_child[e] == 0 and t.path_first[e + 1] == t.path_first[e] and mode != MISSING_FIRST:
+                    continue  # the loop's own first segment again: a new instance, opened above
                 if mode == EXACT:
                     if t.entry_tag[e] == tag and self.key_matches(i, e):
                         return depth, e, -1
