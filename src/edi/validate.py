@@ -161,21 +161,26 @@ class Rules:
     seg_max_use: np.ndarray
     seg_usage: np.ndarray
     loop_repeat: np.ndarray
-    required_segments: tuple  # (first, nodes): loop node L requires segments nodes[first[L]:first[L+1]]
-    required_loops: tuple  # (first, nodes): the same for its required child loops (not wrappers)
+    required_segments: tuple  # (first, nodes, column): see Rules.build's `required`
+    required_loops: tuple  # the same for required child loops (wrappers excepted)
     has_wrappers: np.ndarray  # bool per loop node: some child is a wrapper loop
 
     @classmethod
     def build(cls, schema: Schema) -> "Rules":
         b = _RulesBuilder()
         segments = [b.add_segment(segment) for segment in schema.segments]
-        def required(kind) -> tuple:
+        def required(kind, count: int) -> tuple:
+            """(first, nodes, column): loop node L requires nodes[first[L]:first[L+1]], and
+            column[n] numbers the required nodes (-1 for the others)."""
             first, nodes = [0], []
             for loop in schema.loops:
                 nodes.extend(c.index for c in loop.children if c.usage == "R" and isinstance(c, kind)
                              and getattr(c, "type", None) != "wrapper")
                 first.append(len(nodes))
-            return i32(first), i32(nodes)
+            column = np.full(count, -1, dtype=np.int32)
+            distinct = sorted(set(nodes))
+            column[distinct] = np.arange(len(distinct), dtype=np.int32)
+            return i32(first), i32(nodes), column
 
         i32 = lambda values: np.array(values, dtype=np.int32).reshape(-1)  # noqa: E731
         codes = [code for codes in b.code_lists for code in codes]
@@ -187,7 +192,7 @@ class Rules:
             [frozenset(c) for c in b.code_lists], b"".join(codes),
             i32(np.cumsum([0] + [len(c) for c in codes])), i32(np.cumsum([0] + [len(c) for c in b.code_lists])),
             i32([s.max_use or 0 for s in schema.segments]), i32([_USAGES[s.usage] for s in schema.segments]),
-            i32([loop.repeat or 0 for loop in schema.loops]), required(SegmentNode), required(LoopNode),
+            i32([loop.repeat or 0 for loop in schema.loops]), required(SegmentNode, len(schema.segments)), required(LoopNode, len(schema.loops)),
             np.array([any(getattr(c, "type", None) == "wrapper" for c in loop.children) for loop in schema.loops]),
         )
 
@@ -344,26 +349,27 @@ def _missing_children(txn, loops, rules: Rules, implied_first: set) -> list[Find
     required of the instance that should hold it (as pyx12 does). Each is reported at the
     segment that follows the place where the missing one belongs, named by id.
 
-    Presence is tested with arrays (instance x required child pairs against the pairs seen);
-    only the candidates found missing, and the few instances that hold wrappers, go through
-    Python."""
+    Presence is a boolean table (loop instance x required node), filled from the segments and
+    instances seen and read at each instance's required nodes; only the candidates found
+    missing, and the few instances that hold wrappers, go through Python."""
     schema = loops.schema
-    n_segments, n_loops = len(schema.segments), len(schema.loops)
-    matched = loops.seg_node >= 0
-    seen_segments = np.unique(loops.seg_loop[matched].astype(np.int64) * n_segments + loops.seg_node[matched])
-    child_instances = np.flatnonzero(loops.loop_parent >= 0)
-    seen_loops = np.unique(loops.loop_parent[child_instances].astype(np.int64) * n_loops + loops.loop_node[child_instances])
+    n_instances = len(loops.loop_node)
     candidates = []  # (instance, required child, slot)
-    for kind, (first, nodes), seen, width in (
-        ("segment", rules.required_segments, seen_segments, n_segments),
-        ("loop", rules.required_loops, seen_loops, n_loops),
+    parents = loops.loop_parent
+    has_parent = parents >= 0
+    for pool, (first, nodes, column), owner, node_of in (
+        (schema.segments, rules.required_segments, loops.seg_loop, loops.seg_node),
+        (schema.loops, rules.required_loops, parents[has_parent], loops.loop_node[has_parent]),
     ):
+        seen = np.zeros((n_instances, int(column.max(initial=-1)) + 1), dtype=bool)
+        wanted = column[np.maximum(node_of, 0)]
+        keep = (node_of >= 0) & (wanted >= 0)
+        seen[owner[keep], wanted[keep]] = True
         counts = first[loops.loop_node + 1] - first[loops.loop_node]
-        instances = np.repeat(np.arange(len(loops.loop_node)), counts)
+        instances = np.repeat(np.arange(n_instances), counts)
         offsets = np.arange(len(instances)) - np.repeat(np.cumsum(counts) - counts, counts)
         required = nodes[np.repeat(first[loops.loop_node], counts) + offsets]
-        absent = ~np.isin(instances.astype(np.int64) * width + required, seen)
-        pool = schema.segments if kind == "segment" else schema.loops
+        absent = ~seen[instances, column[required]]
         candidates.extend((int(j), pool[int(n)], pool[int(n)]) for j, n in zip(instances[absent], required[absent]))
     for j in np.flatnonzero(rules.has_wrappers[loops.loop_node]).tolist():
         present = set(loops.loop_node[loops.loop_parent == j].tolist())

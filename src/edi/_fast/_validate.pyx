@@ -8,15 +8,53 @@ arrays comes from the schema, every offset into the buffer from the tokenizer's 
 bounds them by the segment.
 """
 from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp
 
 import numpy as np
 
-from edi._py.validate import (
-    E_CHARACTER, E_CODE, E_COMPONENTS, E_CONDITIONAL, E_DATE, E_EXCLUSION, E_NOT_USED, E_REPETITIONS,
-    E_REQUIRED, E_TIME, E_TOO_LONG, E_TOO_MANY_ELEMENTS, E_TOO_SHORT, R_CONDITIONAL, R_EXCLUSION, R_LIST,
-    R_PAIRED, R_REQUIRED, T_COMPOSITE, T_DT, T_N, T_PERIOD, T_R, T_TM, U_NOT_USED, U_REQUIRED,
-)
+from edi._py import validate as _twin
+
+# The twin's numbers, as C constants (checked against the twin below).
+cdef enum:
+    E_REQUIRED = 1
+    E_CONDITIONAL = 2
+    E_TOO_MANY_ELEMENTS = 3
+    E_TOO_SHORT = 4
+    E_TOO_LONG = 5
+    E_CHARACTER = 6
+    E_CODE = 7
+    E_DATE = 8
+    E_TIME = 9
+    E_EXCLUSION = 10
+    E_REPETITIONS = 12
+    E_COMPONENTS = 13
+    E_NOT_USED = 14
+    T_N = 2
+    T_R = 3
+    T_DT = 4
+    T_TM = 5
+    T_COMPOSITE = 6
+    T_PERIOD = 7
+    U_REQUIRED = 0
+    U_NOT_USED = 2
+    R_PAIRED = 0
+    R_REQUIRED = 1
+    R_EXCLUSION = 2
+    R_CONDITIONAL = 3
+    R_LIST = 4
+
+_CONSTANTS = {
+    "E_REQUIRED": E_REQUIRED, "E_CONDITIONAL": E_CONDITIONAL, "E_TOO_MANY_ELEMENTS": E_TOO_MANY_ELEMENTS,
+    "E_TOO_SHORT": E_TOO_SHORT, "E_TOO_LONG": E_TOO_LONG, "E_CHARACTER": E_CHARACTER, "E_CODE": E_CODE,
+    "E_DATE": E_DATE, "E_TIME": E_TIME, "E_EXCLUSION": E_EXCLUSION, "E_REPETITIONS": E_REPETITIONS,
+    "E_COMPONENTS": E_COMPONENTS, "E_NOT_USED": E_NOT_USED, "T_N": T_N, "T_R": T_R, "T_DT": T_DT, "T_TM": T_TM,
+    "T_COMPOSITE": T_COMPOSITE, "T_PERIOD": T_PERIOD, "U_REQUIRED": U_REQUIRED, "U_NOT_USED": U_NOT_USED,
+    "R_PAIRED": R_PAIRED, "R_REQUIRED": R_REQUIRED, "R_EXCLUSION": R_EXCLUSION, "R_CONDITIONAL": R_CONDITIONAL,
+    "R_LIST": R_LIST,
+}
+if any(getattr(_twin, name) != value for name, value in _CONSTANTS.items()):
+    raise ImportError("edi._fast._validate and its twin disagree on their constants: rebuild the extension")
 
 cdef enum:
     MAX_PARTS = 1024  # components or repetitions looked at in one element (more are counted only)
@@ -24,43 +62,105 @@ cdef enum:
 cdef int[12] DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
+#: The `Rules` arrays the checker reads, in this order (see `edi.validate.Rules`).
+RULE_ARRAYS = (
+    "seg_def_first", "seg_def_count", "seg_rule_first", "seg_rule_count", "usage", "type", "min_length",
+    "max_length", "repeat", "code_set", "comp_first", "comp_count", "def_rule_first", "def_rule_count",
+    "rule_kind", "rule_ref_first", "rule_refs", "code_offset", "set_first",
+)
+
+
+cdef const int32_t *pointer(const int32_t[::1] values):
+    """The first element of a contiguous int32 array (NULL when empty: never read then)."""
+    return &values[0] if values.shape[0] else NULL
+
+
 cdef class _Checker:
     cdef const unsigned char *buf
-    cdef const int32_t[::1] seg_def_first, seg_def_count, seg_rule_first, seg_rule_count
-    cdef const int32_t[::1] usage, type, min_length, max_length, repeat, code_set
-    cdef const int32_t[::1] comp_first, comp_count, def_rule_first, def_rule_count
-    cdef const int32_t[::1] rule_kind, rule_ref_first, rule_refs, code_offset, set_first
+    cdef const int32_t *seg_def_first
+    cdef const int32_t *seg_def_count
+    cdef const int32_t *seg_rule_first
+    cdef const int32_t *seg_rule_count
+    cdef const int32_t *usage
+    cdef const int32_t *type
+    cdef const int32_t *min_length
+    cdef const int32_t *max_length
+    cdef const int32_t *repeat
+    cdef const int32_t *code_set
+    cdef const int32_t *comp_first
+    cdef const int32_t *comp_count
+    cdef const int32_t *def_rule_first
+    cdef const int32_t *def_rule_count
+    cdef const int32_t *rule_kind
+    cdef const int32_t *rule_ref_first
+    cdef const int32_t *rule_refs
+    cdef const int32_t *code_offset
+    cdef const int32_t *set_first
     cdef const unsigned char *codes
-    cdef bytes code_data
+    cdef list keep  # the arrays and bytes the pointers point into
     cdef unsigned char comp_sep, rep_sep
     cdef bint has_comp, has_rep
-    cdef list out
+    # Error rows, five int32 each: n_out rows in room for cap_out.
+    cdef int32_t *out
+    cdef Py_ssize_t n_out, cap_out
     # Presence flags of the elements (or components) a syntax rule is checked over.
     cdef char present[MAX_PARTS]
 
     def __init__(self, rules, bytes component, bytes repetition):
-        self.seg_def_first, self.seg_def_count = rules.seg_def_first, rules.seg_def_count
-        self.seg_rule_first, self.seg_rule_count = rules.seg_rule_first, rules.seg_rule_count
-        self.usage, self.type, self.min_length = rules.usage, rules.type, rules.min_length
-        self.max_length, self.repeat, self.code_set = rules.max_length, rules.repeat, rules.code_set
-        self.comp_first, self.comp_count = rules.comp_first, rules.comp_count
-        self.def_rule_first, self.def_rule_count = rules.def_rule_first, rules.def_rule_count
-        self.rule_kind, self.rule_ref_first, self.rule_refs = rules.rule_kind, rules.rule_ref_first, rules.rule_refs
-        self.code_offset, self.set_first = rules.code_offset, rules.set_first
-        self.code_data = rules.code_bytes
-        self.codes = self.code_data
+        arrays = [np.ascontiguousarray(getattr(rules, name), dtype=np.int32) for name in RULE_ARRAYS]
+        self.keep = arrays + [rules.code_bytes]
+        self.seg_def_first = pointer(arrays[0])
+        self.seg_def_count = pointer(arrays[1])
+        self.seg_rule_first = pointer(arrays[2])
+        self.seg_rule_count = pointer(arrays[3])
+        self.usage = pointer(arrays[4])
+        self.type = pointer(arrays[5])
+        self.min_length = pointer(arrays[6])
+        self.max_length = pointer(arrays[7])
+        self.repeat = pointer(arrays[8])
+        self.code_set = pointer(arrays[9])
+        self.comp_first = pointer(arrays[10])
+        self.comp_count = pointer(arrays[11])
+        self.def_rule_first = pointer(arrays[12])
+        self.def_rule_count = pointer(arrays[13])
+        self.rule_kind = pointer(arrays[14])
+        self.rule_ref_first = pointer(arrays[15])
+        self.rule_refs = pointer(arrays[16])
+        self.code_offset = pointer(arrays[17])
+        self.set_first = pointer(arrays[18])
+        self.codes = rules.code_bytes
         # Multi-byte separators never occur in element data the kernel splits: treat as absent.
         self.has_comp = len(component) == 1
         self.comp_sep = component[0] if self.has_comp else 0
         self.has_rep = len(repetition) == 1
         self.rep_sep = repetition[0] if self.has_rep else 0
-        self.out = []
 
-    cdef void add(self, int pos, int j, int c, int rep, int error):
-        self.out.append((pos, j, c, rep, error))
+    def __dealloc__(self):
+        free(self.out)
 
-    cdef void check_segment(self, int pos, Py_ssize_t start, Py_ssize_t end, const uint16_t *offsets,
-                            Py_ssize_t n, int s):
+    cdef int add(self, int pos, int j, int c, int rep, int error) except -1 nogil:
+        cdef void *grown
+        cdef int32_t *row
+        if self.n_out == self.cap_out:
+            grown = realloc(self.out, (self.cap_out * 2 + 64) * 5 * sizeof(int32_t))
+            if grown == NULL:
+                with gil:
+                    raise MemoryError()
+            self.out = <int32_t *>grown
+            self.cap_out = self.cap_out * 2 + 64
+        row = self.out + self.n_out * 5
+        row[0], row[1], row[2], row[3], row[4] = pos, j, c, rep, error
+        self.n_out += 1
+        return 0
+
+    def rows(self):
+        """The error rows as an (n, 5) int32 array."""
+        if self.n_out == 0:
+            return np.zeros((0, 5), dtype=np.int32)
+        return np.asarray(<int32_t[:self.n_out * 5]>self.out).copy().reshape(-1, 5)
+
+    cdef int check_segment(self, int pos, Py_ssize_t start, Py_ssize_t end, const uint16_t *offsets,
+                            Py_ssize_t n, int s) except -1 nogil:
         cdef int d0 = self.seg_def_first[s], defined = self.seg_def_count[s]
         cdef Py_ssize_t j, a, b, qa = 0, qb = 0
         for j in range(n):
@@ -85,17 +185,17 @@ cdef class _Checker:
                 self.present[j] = 0
         self.check_rules(pos, 0, min(defined, MAX_PARTS), self.seg_rule_first[s], self.seg_rule_count[s])
 
-    cdef void check_element(self, int pos, int j, Py_ssize_t a, Py_ssize_t b, int d):
+    cdef int check_element(self, int pos, int j, Py_ssize_t a, Py_ssize_t b, int d) except -1 nogil:
         cdef Py_ssize_t p, part_start, parts
         cdef int rep
         cdef bint numbered
         if b <= a:
             if self.usage[d] == U_REQUIRED:
                 self.add(pos, j, 0, 0, E_REQUIRED)
-            return
+            return 0
         if self.usage[d] == U_NOT_USED:
             self.add(pos, j, 0, 0, E_NOT_USED)
-            return
+            return 0
         parts = 1
         if self.has_rep:
             for p in range(a, b):
@@ -115,7 +215,7 @@ cdef class _Checker:
                 self.check_value(pos, j, 0, rep if numbered else 0, part_start, p, d)
             part_start = p + 1
 
-    cdef void check_composite(self, int pos, int j, int rep, Py_ssize_t a, Py_ssize_t b, int d):
+    cdef int check_composite(self, int pos, int j, int rep, Py_ssize_t a, Py_ssize_t b, int d) except -1 nogil:
         cdef int c0 = self.comp_first[d], count = self.comp_count[d], c = 0
         cdef Py_ssize_t p, part_start = a
         cdef bint any_present = 0, extra_present = 0
@@ -131,7 +231,7 @@ cdef class _Checker:
         if not any_present:
             if self.usage[d] == U_REQUIRED:
                 self.add(pos, j, 0, rep, E_REQUIRED)
-            return
+            return 0
         c = 0
         for p in range(a, b + 1):
             if p < b and not (self.has_comp and self.buf[p] == self.comp_sep):
@@ -155,7 +255,7 @@ cdef class _Checker:
                 self.present[p] = 0
         self.check_rules(pos, j, min(count, MAX_PARTS), self.def_rule_first[d], self.def_rule_count[d])
 
-    cdef void check_value(self, int pos, int j, int c, int rep, Py_ssize_t a, Py_ssize_t b, int d):
+    cdef int check_value(self, int pos, int j, int c, int rep, Py_ssize_t a, Py_ssize_t b, int d) except -1 nogil:
         cdef int kind = self.type[d]
         cdef Py_ssize_t length = b - a, p
         cdef unsigned char ch
@@ -169,11 +269,11 @@ cdef class _Checker:
         elif kind == T_DT:
             if not is_date(self.buf, a, b):
                 self.add(pos, j, c, rep, E_DATE)
-            return
+            return 0
         elif kind == T_TM:
             if not is_time(self.buf, a, b):
                 self.add(pos, j, c, rep, E_TIME)
-            return
+            return 0
         else:
             for p in range(a, b):
                 ch = self.buf[p]
@@ -187,7 +287,7 @@ cdef class _Checker:
         if self.code_set[d] >= 0 and not self.has_code(self.code_set[d], a, b):
             self.add(pos, j, c, rep, E_CODE)
 
-    cdef bint has_code(self, int code_set, Py_ssize_t a, Py_ssize_t b):
+    cdef bint has_code(self, int code_set, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
         """Binary search of the set's codes (sorted as bytes) for buf[a:b]."""
         cdef int lo = self.set_first[code_set], hi = self.set_first[code_set + 1], mid, order
         cdef Py_ssize_t n = b - a, m
@@ -205,7 +305,7 @@ cdef class _Checker:
                 hi = mid
         return 0
 
-    cdef void check_rules(self, int pos, int j, int count, int first, int n_rules):
+    cdef int check_rules(self, int pos, int j, int count, int first, int n_rules) except -1 nogil:
         cdef int r, q, ref, kind, n_present, first_ref
         cdef bint have, first_have
         for r in range(first, first + n_rules):
@@ -237,21 +337,21 @@ cdef class _Checker:
                             self.at(pos, j, ref, E_EXCLUSION)
                         n_present += 1
 
-    cdef void report_absent(self, int pos, int j, int count, int r, int skip, int error):
+    cdef int report_absent(self, int pos, int j, int count, int r, int skip, int error) except -1 nogil:
         cdef int q, ref
         for q in range(self.rule_ref_first[r] + skip, self.rule_ref_first[r + 1]):
             ref = self.rule_refs[q]
             if not (ref <= count and self.present[ref - 1]):
                 self.at(pos, j, ref, error)
 
-    cdef void at(self, int pos, int j, int n, int error):
+    cdef int at(self, int pos, int j, int n, int error) except -1 nogil:
         if j:
             self.add(pos, j, n, 0, error)
         else:
             self.add(pos, n, 0, 0, error)
 
 
-cdef bint is_number(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b, bint decimal):
+cdef bint is_number(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b, bint decimal) noexcept nogil:
     cdef Py_ssize_t p, digits = 0, dots = 0
     if a < b and buf[a] == 45:  # '-'
         a += 1
@@ -265,7 +365,7 @@ cdef bint is_number(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b, bint d
     return digits > 0
 
 
-cdef int digits_value(const unsigned char *buf, Py_ssize_t a, Py_ssize_t n):
+cdef int digits_value(const unsigned char *buf, Py_ssize_t a, Py_ssize_t n) noexcept nogil:
     cdef int value = 0
     cdef Py_ssize_t p
     for p in range(a, a + n):
@@ -273,7 +373,7 @@ cdef int digits_value(const unsigned char *buf, Py_ssize_t a, Py_ssize_t n):
     return value
 
 
-cdef bint all_digits(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b):
+cdef bint all_digits(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     cdef Py_ssize_t p
     for p in range(a, b):
         if not 48 <= buf[p] <= 57:
@@ -281,7 +381,7 @@ cdef bint all_digits(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b):
     return b > a
 
 
-cdef bint is_date(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b):
+cdef bint is_date(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     """CCYYMMDD, or YYMMDD for the envelope's 6-digit dates."""
     cdef Py_ssize_t n = b - a
     cdef int year, month, day
@@ -295,7 +395,7 @@ cdef bint is_date(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b):
     return month != 2 or day < 29 or (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0))
 
 
-cdef bint is_time(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b):
+cdef bint is_time(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     """HHMM, HHMMSS, or HHMMSS with 1-2 decimal seconds."""
     cdef Py_ssize_t n = b - a
     if (n != 4 and n != 6 and n != 7 and n != 8) or not all_digits(buf, a, b):
@@ -303,7 +403,7 @@ cdef bint is_time(const unsigned char *buf, Py_ssize_t a, Py_ssize_t b):
     return digits_value(buf, a, 2) < 24 and digits_value(buf, a + 2, 2) < 60 and (n == 4 or digits_value(buf, a + 4, 2) < 60)
 
 
-cdef bint is_period(const unsigned char *buf, Py_ssize_t qa, Py_ssize_t qb, Py_ssize_t a, Py_ssize_t b):
+cdef bint is_period(const unsigned char *buf, Py_ssize_t qa, Py_ssize_t qb, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     """A date time period in the format its qualifier names (see the twin)."""
     cdef Py_ssize_t n = qb - qa, p
     if n == 2 and buf[qa] == 68 and buf[qa + 1] == 56:  # D8
@@ -334,12 +434,13 @@ def check_elements(index, Py_ssize_t first, seg_node, bytes component, bytes rep
     if buf.shape[0] == 0:
         return np.zeros((0, 5), dtype=np.int32)
     checker.buf = &buf[0]
-    for k in range(nodes.shape[0]):
-        s = nodes[k]
-        if s < 0:
-            continue
-        i = first + k
-        e0, e1 = elem_ptr[i], elem_ptr[i + 1]
-        checker.check_segment(<int>k + 1, seg_start[i], seg_start[i] + seg_len[i],
-                              &elem_offset[e0] if e1 > e0 else NULL, e1 - e0, s)
-    return np.array(checker.out, dtype=np.int32).reshape(-1, 5)
+    with nogil:
+        for k in range(nodes.shape[0]):
+            s = nodes[k]
+            if s < 0:
+                continue
+            i = first + k
+            e0, e1 = elem_ptr[i], elem_ptr[i + 1]
+            checker.check_segment(<int>k + 1, seg_start[i], seg_start[i] + seg_len[i],
+                                  &elem_offset[e0] if e1 > e0 else NULL, e1 - e0, s)
+    return checker.rows()
