@@ -11,6 +11,7 @@ import pytest
 
 import edi
 from edi import _backend
+from edi import schema as schema_module
 from edi.loops import parse_loops
 
 from conftest import CORPUS, corpus_files, corpus_id
@@ -211,3 +212,75 @@ def test_parse_loops_spans_cover_their_segments():
         if len(members):
             assert loops.loop_first[j] <= members[0] and members[-1] <= loops.loop_last[j]
     assert loops.loop_first[0] == 0 and loops.loop_last[0] == len(txn) - 1
+
+
+def test_batch_walk_matches_one_transaction_at_a_time():
+    """`Transaction.loops` walks a group in one kernel call; each LoopIndex equals parse_loops'."""
+    for path in corpus_files("835", "837p", "270", "999")[:40]:
+        doc = edi.read(path.read_bytes())
+        for txn in doc.transactions:
+            batch = txn.loops
+            if batch is None:
+                continue
+            alone = parse_loops(doc.index, txn.first, txn.last, txn.schema)
+            for field in ("seg_loop", "seg_node", "loop_node", "loop_parent", "loop_first", "loop_last"):
+                np.testing.assert_array_equal(getattr(batch, field), getattr(alone, field))
+            assert (batch.first, batch.implied, batch.relaxed, batch.unmatched) == (
+                alone.first, alone.implied, alone.relaxed, alone.unmatched)
+
+
+def test_loop_spans_cover_their_child_loops():
+    """A loop ends at or after its last child loop ends, also when the last segment opens a loop."""
+    for path in corpus_files("835", "837p", "270")[:40]:
+        for txn in edi.read(path.read_bytes()).transactions:
+            loops = txn.loops
+            if loops is None:
+                continue
+            for j, parent in enumerate(loops.loop_parent.tolist()):
+                if parent >= 0:
+                    assert loops.loop_first[parent] <= loops.loop_first[j] <= loops.loop_last[j] <= loops.loop_last[parent]
+
+
+def _837(bodies: list[list[str]]) -> bytes:
+    """An 837P interchange with one transaction per body (segments after ST, before SE)."""
+    head = ["BHT*0019*00*1*20240101*1200*CH", "NM1*41*2*SUB*****46*1", "PER*IC*X*TE*5555555555", "NM1*40*2*RCV*****46*2"]
+    claim = ["SBR*P*18*******CI", "NM1*IL*1*DOE*JO****MI*1", "NM1*PR*2*PAYER*****PI*1", "CLM*A1*10***11:B:1*Y*A*Y*Y",
+             "HI*ABK:I10", "LX*1", "SV1*HC:99213*10*UN*1***1", "DTP*472*D8*20240101"]
+    txns = [edi.Transaction.build("837", f"{n:04d}", [edi.Segment.build(*s.split("*")) for s in head + body + claim],
+                                  implementation="005010X222A1") for n, body in enumerate(bodies, 1)]
+    group = edi.Group.build("HC", "S", "R", "1", "005010X222A1", txns, date="20240101", time="1200")
+    return edi.write(edi.Document.build([edi.Interchange.build("S", "R", 1, [group], date="240101", time="1200")]))
+
+
+def test_hl_naming_itself_keeps_its_map_parent():
+    """HL*1*1 (hostile): no loop becomes its own parent, and a later HL naming it still reads."""
+    data = _837([["HL*1*1*20*1", "NM1*85*2*ONE*****XX*1234567893", "HL*2**20*1", "HL*3*1*22*0"]])
+    txn = edi.read(data).transactions[0]
+    parents = txn.loops.loop_parent.tolist()
+    assert all(parent < j for j, parent in enumerate(parents))
+    assert len(list(txn.root.walk())) == len(parents)
+
+
+def test_too_deep_hl_nesting_fails_only_its_transaction():
+    chain = [f"HL*{n}*{n - 1 if n > 1 else ''}*20*1" for n in range(1, 80)] + ["HL*80*70*22*0"]
+    doc = edi.read(_837([["HL*1**20*1", "HL*2*1*22*0"], chain, ["HL*1**20*1", "HL*2*1*22*0"]]))
+    first, deep, last = doc.transactions
+    with pytest.raises(RecursionError):
+        deep.loops
+    with pytest.raises(RecursionError):
+        parse_loops(doc.index, deep.first, deep.last, deep.schema)
+    assert first.root.find("2000B") is not None and last.root.find("2000B") is not None
+
+
+def test_use_schema_reads_a_transaction_with_another_guide():
+    text = (Path(__file__).resolve().parents[1] / "fixtures" / "remittance.835").read_bytes()
+    body = text[text.index(b"ST*835*") : text.index(b"\nGE*") + 1]
+    second = body.replace(b"ST*835*0001", b"ST*835*0002").replace(b"*0001~", b"*0002~")
+    text = text.replace(body, body + second).replace(b"\nGE*1*", b"\nGE*2*").replace(b"005010X221A1", b"005010X221")
+    doc = edi.read(text)
+    first, other = doc.transactions
+    assert first.root is None and first.schema is None
+    first.use_schema(schema_module.find("005010X221A1", "835"))
+    assert other.loops is None  # the group's batch parse leaves the chosen schema alone
+    assert first.schema.guide == "005010X221A1"
+    assert len(first.root.findall("2100")) == body.count(b"\nCLP*")

@@ -12,9 +12,11 @@ from ._py import loops as _py_loops
 from ._py import tokenizer as _py_tokenizer
 from ._py import validate as _py_validate
 
-#: Tokenizer kernels (`scan_segments`) and loop walkers (`walk_loops`) by backend name.
+#: Tokenizer kernels (`scan_segments`) and loop walkers (`walk_loops` for one transaction,
+#: `walk_batch` for many) by backend name.
 KERNELS = {"python": _py_tokenizer.scan_segments}
 LOOP_KERNELS = {"python": _py_loops.walk_loops}
+BATCH_KERNELS = {"python": _py_loops.walk_batch}
 #: Element validators (`check_elements`) by backend name.
 VALIDATE_KERNELS = {"python": _py_validate.check_elements}
 try:
@@ -26,21 +28,24 @@ except ImportError:  # not built: the twins serve
 else:
     KERNELS["cython"] = _c_tokenizer.scan_segments
     LOOP_KERNELS["cython"] = _c_loops.walk_loops
+    BATCH_KERNELS["cython"] = _c_loops.walk_batch
     VALIDATE_KERNELS["cython"] = _c_validate.check_elements
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
 walk_loops = LOOP_KERNELS[BACKEND]
+walk_batch = BATCH_KERNELS[BACKEND]
 check_elements = VALIDATE_KERNELS[BACKEND]
 
 
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments, walk_loops, check_elements
-    saved = scan_segments, walk_loops, check_elements
-    scan_segments, walk_loops, check_elements = KERNELS[name], LOOP_KERNELS[name], VALIDATE_KERNELS[name]
+    global scan_segments, walk_loops, walk_batch, check_elements
+    saved = scan_segments, walk_loops, walk_batch, check_elements
+    scan_segments, walk_loops, walk_batch, check_elements = (
+        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name])
     try:
         yield
     finally:
-        scan_segments, walk_loops, check_elements = saved
+        scan_segments, walk_loops, walk_batch, check_elements = saved

@@ -8,6 +8,7 @@ the `build` constructors.
 """
 from __future__ import annotations
 
+import functools
 from typing import Iterable, Sequence, Union
 
 import numpy as np
@@ -215,13 +216,14 @@ class Container:
 class Transaction(Container):
     """One transaction set, ST to SE. `segments` includes ST and SE."""
 
-    __slots__ = ("group", "_loops", "_root")
+    __slots__ = ("group", "_loops", "_root", "_schema")
 
     def __init__(self, index, first, last, header, trailer, group=None):
         super().__init__(index, first, last, header, trailer)
         self.group = group
         self._loops = None
         self._root = None
+        self._schema = None
 
     @classmethod
     def build(cls, set_id: str, control_number: str, segments: Iterable[Segment],
@@ -266,27 +268,44 @@ class Transaction(Container):
             return len(self._children)
         return int(np.count_nonzero(self.index.seg_len[self.first : self.last + 1]))
 
+    def use_schema(self, schema) -> None:
+        """Read this transaction with `schema` instead of the one its GS08 names (for files that
+        name a guide version we have no schema for, or none); its loops are parsed anew."""
+        self._schema = schema
+        self._loops = self._root = None
+
     @property
     def schema(self):
-        """The implementation guide's schema (by GS08 and ST01, BHT02 for 278), or None."""
-        from . import schema
-
+        """The implementation guide's schema (by GS08 and ST01, BHT02 for 278, unless
+        `use_schema` chose one), or None."""
+        if self._schema is not None:
+            return self._schema
         bht02 = ""
         if self.set_id == "278":
             bht = next((s for s in self.segments[1:3] if s.id == "BHT"), None)
             bht02 = bht[2] if bht is not None else ""
-        return schema.find(self.version, self.set_id, bht02 or None)
+        return find_schema(self.version, self.set_id, bht02 or None)
 
     @property
     def loops(self):
-        """The LoopIndex of the transaction as read (None without a schema); parsed once."""
-        if self._loops is None and self.index is not None:
-            schema = self.schema
-            if schema is not None:
-                from .loops import parse_loops
+        """The LoopIndex of the transaction as read (None without a schema). The first access
+        parses every transaction of the group read from the same index, in one kernel call per
+        schema: reading a file's loops costs one walk, not one setup per transaction."""
+        if self._loops is None and self.index is not None and self._schema is not None:
+            from .loops import parse_loops
 
-                self._loops = parse_loops(self.index, self.first, self.last, schema)
-        return self._loops
+            self._loops = parse_loops(self.index, self.first, self.last, self._schema)
+        if self._loops is None and self.index is not None:
+            from .loops import parse_transactions
+
+            group = self.group.transactions if self.group is not None else []
+            batch = [self] + [t for t in group if t._loops is None and t._schema is None and t.index is self.index
+                              and t is not self]
+            for txn, loops in zip(batch, parse_transactions(batch)):
+                txn._loops = False if loops is None else loops  # False: no schema covers it
+        if isinstance(self._loops, RecursionError):
+            raise RecursionError(*self._loops.args)
+        return self._loops or None
 
     @property
     def root(self) -> "Loop | None":
@@ -323,6 +342,14 @@ class Transaction(Container):
 
     def __repr__(self) -> str:
         return f"<Transaction {self.set_id} {self.control_number} {self.version}>"
+
+
+@functools.lru_cache(maxsize=256)
+def find_schema(version: str, set_id: str, bht02: str | None):
+    """`schema.find`, remembered: the transactions of a file ask it the same few questions."""
+    from . import schema
+
+    return schema.find(version, set_id, bht02)
 
 
 def _segment_dict(segment: Segment) -> dict:

@@ -1,6 +1,6 @@
-"""Pure-Python twin of `edi._fast._loops.walk_loops`: the loop walker over a schema's Tables
-(see `edi.schema.Tables` for the arrays and `edi.loops` for the rules). Same arguments, same
-arrays; the tests run both over the corpus and require identical results.
+"""Pure-Python twin of `edi._fast._loops`: the loop walker over a schema's Tables (see
+`edi.schema.Tables` for the arrays and `edi.loops` for the rules). Same arguments, same arrays;
+the tests run both over the corpus and require identical results.
 """
 from __future__ import annotations
 
@@ -12,19 +12,47 @@ TAG_HL = (ord("H") << 16) | (ord("L") << 8)
 # matches an entry (its key element holds no listed code). A loop's own first segment never
 # matches inside an open instance of that loop: seen again, it opens the next instance (pyx12).
 EXACT, MISSING_FIRST, ID_ONLY = 0, 1, 2
+#: Open loops the walker holds at most; deeper nesting (only hostile HL02 chains make it) raises.
+MAX_DEPTH = 64
+TOO_DEEP_MESSAGE = "loop nesting deeper than the walker supports"
 
 
 def walk_loops(index, first: int, last: int, tables):
     """Returns (seg_loop, seg_node, loop_node, loop_parent, loop_first, loop_last) as int32
     arrays, then the (segment, instance) pairs of loops opened without their first segment,
     the segments matched by id alone, and the segments that matched nothing (positions in the
-    transaction, ST = 0)."""
+    transaction, ST = 0). Raises RecursionError when loops nest deeper than MAX_DEPTH."""
+    if first < 0 or last >= len(index) or last < first:
+        raise ValueError("transaction range outside the index")
     return _Walker(index, first, tables).run(last)
+
+
+def walk_batch(index, firsts, lasts, tables):
+    """Walk the transactions firsts[n]..lasts[n] of `index` with one schema's tables. Returns
+    the six arrays of `walk_loops`, each holding the transactions' arrays one after the other
+    (values relative to their transaction; transaction n's loops are loop_ptr[n]:loop_ptr[n+1]),
+    then loop_ptr (int64), the three lists of `walk_loops` per transaction, and the positions n
+    of the transactions whose loops nest too deep (no loops; their segments read loop 0, node -1)."""
+    if len(firsts) != len(lasts):
+        raise ValueError("firsts and lasts differ in length")
+    walks, failed = [], []
+    for n, (first, last) in enumerate(zip(firsts, lasts)):
+        try:
+            walks.append(walk_loops(index, int(first), int(last), tables))
+        except RecursionError:
+            failed.append(n)
+            size = int(last) - int(first) + 1
+            none = np.zeros(0, np.int32)
+            walks.append((np.zeros(size, np.int32), np.full(size, -1, np.int32), none, none, none, none, [], [], []))
+    columns = [np.concatenate([w[c] for w in walks] or [np.zeros(0, np.int32)]) for c in range(6)]
+    loop_ptr = np.cumsum([0] + [len(w[2]) for w in walks], dtype=np.int64)
+    return (*columns, loop_ptr, *([w[c] for w in walks] for c in (6, 7, 8)), failed)
 
 
 class _Walker:
     def __init__(self, index, first: int, t):
         self.index, self.first, self.t = index, first, t
+        self.component = index.delimiters(first).component  # a transaction lies in one run
         self.stack_node, self.stack_inst, self.stack_child = [t.root], [0], [0]
         self.loop_node, self.loop_parent, self.loop_first, self.loop_last = [t.root], [-1], [0], [0]
         self.open_child = [-1]
@@ -47,7 +75,7 @@ class _Walker:
         value = self.index.element(i, int(t.entry_element[e]))
         component = t.entry_component[e]
         if component:
-            parts = value.split(self.index.delimiters(i).component)
+            parts = value.split(self.component)
             value = parts[component - 1] if component <= len(parts) else b""
         return value in t.codes[lo:hi]
 
@@ -111,6 +139,8 @@ class _Walker:
 
     def open(self, loop: int, k: int) -> int:
         """Open an instance of `loop` under the innermost open one and push it."""
+        if len(self.stack_node) >= MAX_DEPTH:
+            raise RecursionError(TOO_DEEP_MESSAGE)
         instance = len(self.loop_node)
         self.loop_node.append(loop)
         self.loop_parent.append(self.stack_inst[-1])
@@ -123,21 +153,25 @@ class _Walker:
         return instance
 
     def place_hl(self, i: int) -> None:
-        """An HL loop's parent is the instance of its HL02, when HL02 names one."""
+        """An HL loop's parent is the instance of its HL02, when HL02 names an earlier one."""
         t = self.t
         instance = self.stack_inst[-1]
         self.hl_instances[self.index.element(i, 1)] = instance
         parent_id = self.index.element(i, 2)
         parent = self.hl_instances.get(parent_id, -1) if parent_id else -1
-        if parent < 0 or parent == self.loop_parent[instance]:
+        if parent < 0 or parent == instance or parent == self.loop_parent[instance]:
             return
         self.loop_parent[instance] = parent
         node = self.loop_node[instance]
         if t.loop_parent_node[node] != self.loop_node[parent]:
             return  # the map nests these loops differently: the hierarchy is still HL02's
-        chain = [parent]
-        while self.loop_parent[chain[-1]] >= 0:
-            chain.append(self.loop_parent[chain[-1]])
+        chain = []  # the parent and its ancestors (each precedes its children)
+        a = parent
+        while a >= 0:
+            if len(chain) + 1 >= MAX_DEPTH:
+                raise RecursionError(TOO_DEEP_MESSAGE)
+            chain.append(a)
+            a = self.loop_parent[a]
         chain.reverse()
         self.stack_node = [self.loop_node[a] for a in chain] + [node]
         self.stack_inst = chain + [instance]
@@ -145,8 +179,9 @@ class _Walker:
         self.open_child[instance] = int(t.loop_child_index[node])
 
     def place(self, k: int, segment: int, instance: int) -> None:
+        """Segment k is in `instance`: it and every loop around it end at k or later."""
         self.seg_loop.append(instance)
         self.seg_node.append(segment)
-        while instance >= 0 and self.loop_last[instance] < k:
+        while instance >= 0:
             self.loop_last[instance] = k
             instance = self.loop_parent[instance]
