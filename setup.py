@@ -19,6 +19,11 @@ extensions = [
         extra_compile_args=["-O3"],
     ),
     Extension(
+        "edi._fast._remit",
+        ["src/edi/_fast/_remit.pyx"],
+        extra_compile_args=["-O3"],
+    ),
+    Extension(
         "edi._fast._validate",
         ["src/edi/_fast/_validate.pyx"],
         extra_compile_args=["-O3"],

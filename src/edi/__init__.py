@@ -19,6 +19,7 @@ from .errors import EdiError, EdiSyntaxError, Finding, FindingCode, Location, Se
 from .index import SegmentIndex
 from .model import Document, Group, Interchange, Segment, Transaction
 from .stream import TransactionReader, iter_transactions
+from .table import Table
 from .tokenizer import DEFAULT_LIMITS, Limits, tokenize
 from .writer import write
 
@@ -40,5 +41,5 @@ def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits =
 __all__ = [
     "BACKEND", "DEFAULT_LIMITS", "Delimiters", "Dialect", "Document", "EdiError", "EdiSyntaxError", "Finding",
     "FindingCode", "Group", "Interchange", "Limits", "Location", "Segment", "SegmentIndex", "Severity",
-    "Transaction", "TransactionReader", "iter_transactions", "read", "read_file", "tokenize", "write",
+    "Table", "Transaction", "TransactionReader", "iter_transactions", "read", "read_file", "tokenize", "write",
 ]

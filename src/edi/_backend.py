@@ -9,6 +9,7 @@ import contextlib
 import os
 
 from ._py import loops as _py_loops
+from ._py import remit as _py_remit
 from ._py import tokenizer as _py_tokenizer
 from ._py import validate as _py_validate
 
@@ -19,8 +20,11 @@ LOOP_KERNELS = {"python": _py_loops.walk_loops}
 BATCH_KERNELS = {"python": _py_loops.walk_batch}
 #: Element validators (`check_elements`) by backend name.
 VALIDATE_KERNELS = {"python": _py_validate.check_elements}
+#: Column extractors (modules with `extract_835` and `element_spans`) by backend name.
+COLUMN_KERNELS = {"python": _py_remit}
 try:
     from ._fast import _loops as _c_loops
+    from ._fast import _remit as _c_remit
     from ._fast import _tokenizer as _c_tokenizer
     from ._fast import _validate as _c_validate
 except ImportError:  # not built: the twins serve
@@ -30,22 +34,24 @@ else:
     LOOP_KERNELS["cython"] = _c_loops.walk_loops
     BATCH_KERNELS["cython"] = _c_loops.walk_batch
     VALIDATE_KERNELS["cython"] = _c_validate.check_elements
+    COLUMN_KERNELS["cython"] = _c_remit
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
 walk_loops = LOOP_KERNELS[BACKEND]
 walk_batch = BATCH_KERNELS[BACKEND]
 check_elements = VALIDATE_KERNELS[BACKEND]
+columns = COLUMN_KERNELS[BACKEND]
 
 
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments, walk_loops, walk_batch, check_elements
-    saved = scan_segments, walk_loops, walk_batch, check_elements
-    scan_segments, walk_loops, walk_batch, check_elements = (
-        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name])
+    global scan_segments, walk_loops, walk_batch, check_elements, columns
+    saved = scan_segments, walk_loops, walk_batch, check_elements, columns
+    scan_segments, walk_loops, walk_batch, check_elements, columns = (
+        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name], COLUMN_KERNELS[name])
     try:
         yield
     finally:
-        scan_segments, walk_loops, walk_batch, check_elements = saved
+        scan_segments, walk_loops, walk_batch, check_elements, columns = saved
