@@ -315,16 +315,9 @@ def _over_maximum_use(txn, loops, rules: Rules, matched) -> list[Finding]:
     nodes = loops.seg_node[matched].astype(np.int64)
     limits = rules.seg_max_use[nodes]
     bounded = limits > 0
-    if not bounded.any():
-        return []
     keys = loops.seg_loop[matched].astype(np.int64) * (len(rules.seg_max_use) + 1) + nodes
-    keys, positions, limits = keys[bounded], matched[bounded], limits[bounded]
-    order = np.argsort(keys, kind="stable")
-    keys, positions, limits = keys[order], positions[order], limits[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
-    rank = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
-    first_excess = positions[(rank == limits)]
-    return [Finding(FindingCode.SEGMENT_OVER_MAXIMUM_USE, _location(txn, int(k), loops)) for k in sorted(first_excess)]
+    return [Finding(FindingCode.SEGMENT_OVER_MAXIMUM_USE, _location(txn, k, loops))
+            for k in _first_excess(keys[bounded], limits[bounded], matched[bounded])]
 
 
 def _over_repeat(txn, loops, rules: Rules) -> list[Finding]:
@@ -332,15 +325,22 @@ def _over_repeat(txn, loops, rules: Rules) -> list[Finding]:
     nodes = loops.loop_node.astype(np.int64)
     limits = rules.loop_repeat[nodes]
     bounded = np.flatnonzero(limits > 0)
-    if len(bounded) == 0:
-        return []
     keys = loops.loop_parent[bounded].astype(np.int64) * (len(rules.loop_repeat) + 1) + nodes[bounded]
-    order = np.argsort(keys, kind="stable")
-    keys, instances, limits = keys[order], bounded[order], limits[bounded][order]
-    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
-    rank = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
     return [Finding(FindingCode.LOOP_OVER_MAXIMUM, _location(txn, int(loops.loop_first[j]), loops))
-            for j in sorted(instances[rank == limits])]
+            for j in _first_excess(keys, limits[bounded], bounded)]
+
+
+def _first_excess(keys, limits, items) -> list[int]:
+    """Items grouped by key (in their order within a group): each group's first item past the
+    group's limit, in order."""
+    if len(keys) == 0:
+        return []
+    order = np.argsort(keys, kind="stable")
+    keys, limits, items = keys[order], limits[order], items[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    sizes = np.diff(starts, append=len(keys))
+    over = starts[sizes > limits[starts]]
+    return sorted(items[over + limits[over]].tolist())
 
 
 def _missing_children(txn, loops, rules: Rules, implied_first: set) -> list[Finding]:
