@@ -3,6 +3,8 @@ by splitting its output with plain bytes operations; element, component and repe
 real corpus files, with expected values read from the file text here."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import edi
@@ -426,3 +428,16 @@ def test_rewrite_keeps_segments_before_the_first_set_of_a_headerless_file():
     assert F.SEGMENT_OUTSIDE_ENVELOPE in {f.code for f in doc.findings}
     doc.transactions[0].segments[1][1] = "C"
     assert edi.write(doc) == b"NTE*KEEP~ST*835*1~BPR*C~SE*3*1~"
+
+
+def test_findings_name_the_file_they_are_in(tmp_path):
+    path = tmp_path / "claims.837"
+    text = (Path(__file__).resolve().parents[1] / "fixtures" / "claims.837").read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace(b"~\nSE*", b"~\nZZZ*1~\nSE*", 1))
+    doc = edi.read_file(path)
+    from edi.validate import validate
+
+    findings = validate(doc)
+    assert findings and all(f.location.source == str(path) for f in findings)
+    assert str(findings[0]).count(str(path)) == 1
+    assert all(f.location.source is None for f in validate(edi.read(path.read_bytes())))

@@ -10,6 +10,7 @@ are in use; `EDI_NO_EXTENSIONS=1` forces the twins.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from ._backend import BACKEND
@@ -26,16 +27,26 @@ from .writer import write
 __version__ = "0.1.0"
 
 
-def read(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS) -> Document:
+def read(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS, name: str | None = None) -> Document:
     """Read X12 bytes (one or more interchanges) into a Document. Strict mode raises
-    `EdiSyntaxError` on anything lenient mode (the default) repairs and reports as a finding."""
-    return build_document(tokenize(data, strict=strict, limits=limits))
+    `EdiSyntaxError` on anything lenient mode (the default) repairs and reports as a finding.
+    `name` (the file's, given by `read_file`) is named in every finding's location."""
+    index = tokenize(data, strict=strict, limits=limits)
+    if name is not None:
+        index.name = name
+        index.findings[:] = [dataclasses.replace(f, location=dataclasses.replace(f.location, source=name))
+                             for f in index.findings]
+    return build_document(index)
 
 
 def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS) -> Document:
     """Read an X12 file into a Document."""
     with open(path, "rb") as f:
-        return read(f.read(), strict=strict, limits=limits)
+        data = f.read()
+    try:
+        return read(data, strict=strict, limits=limits, name=os.fspath(path))
+    except EdiSyntaxError as error:
+        raise EdiSyntaxError(error.reason, dataclasses.replace(error.location, source=os.fspath(path))) from None
 
 
 __all__ = [

@@ -239,4 +239,4 @@ class _Builder:
             set_position = self.index.count_segments(txn.first, i)
         location = segment.location
         return Location(location.byte_offset, location.segment_number, location.segment_id, set_position,
-                        element=element)
+                        element=element, source=location.source)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where something is: byte offset and segment number (1-based, in the file), segment id,
-    position in the transaction set (ST = 1), loop path, and element/component/repetition
-    (1-based, as in X12)."""
+    position in the transaction set (ST = 1), loop path, element/component/repetition (1-based,
+    as in X12), and the file it is in (when read from a file)."""
 
     byte_offset: int | None = None
     segment_number: int | None = None
@@ -25,9 +25,10 @@ class Location:
     element: int | None = None
     component: int | None = None
     repetition: int | None = None
+    source: str | None = None  # the file, when the document was read from one
 
     def __str__(self) -> str:
-        parts = []
+        parts = [self.source] if self.source else []
         if self.byte_offset is not None:
             parts.append(f"byte {self.byte_offset}")
         if self.segment_number is not None:

@@ -44,7 +44,7 @@ class SegmentIndex:
 
     __slots__ = (
         "buf", "seg_start", "seg_len", "seg_tag", "elem_ptr", "elem_offset",
-        "chunk_first", "dialects", "findings", "base_offset", "base_segment", "source", "_empties",
+        "chunk_first", "dialects", "findings", "base_offset", "base_segment", "source", "name", "_empties",
     )
 
     def __init__(self, buf: bytes, seg_start, seg_len, seg_tag, elem_ptr, elem_offset,
@@ -62,6 +62,7 @@ class SegmentIndex:
         self.base_offset = base_offset  # file offset of buf[0] (a streaming window starts later)
         self.base_segment = base_segment  # segments in the file before this index's first
         self.source = buf  # the bytes as read; differs from buf only when wrapped lines were joined
+        self.name = None  # the file the bytes were read from, named in locations
         self._empties = None
 
     def __len__(self) -> int:

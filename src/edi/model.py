@@ -125,7 +125,8 @@ class Segment:
         index = self._index
         valid = index.seg_tag[self._i] != 0  # an invalid id may be any text: keep it out of messages
         return Location(byte_offset=index.base_offset + int(index.seg_start[self._i]),
-                        segment_number=index.base_segment + self._i + 1, segment_id=self.id if valid else None)
+                        segment_number=index.base_segment + self._i + 1, segment_id=self.id if valid else None,
+                        source=index.name)
 
     # --- changing ------------------------------------------------------------------------
     def __setitem__(self, j: int, value: ElementValue) -> None:

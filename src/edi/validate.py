@@ -97,7 +97,8 @@ def interchange_findings(interchange) -> list[Finding]:
         (15, FindingCode.ISA_USAGE, field(15) in ("P", "T")),
     ]
     location = header.location
-    return [Finding(code, Location(location.byte_offset, location.segment_number, "ISA", element=j))
+    return [Finding(code, Location(location.byte_offset, location.segment_number, "ISA", element=j,
+                                   source=location.source))
             for j, code, ok in checks if not ok]
 
 
@@ -487,6 +488,7 @@ def _location(txn: Transaction, k: int, loops, element=None, component=None, rep
         element=element,
         component=component,
         repetition=repetition,
+        source=index.name,
     )
 
 

@@ -265,7 +265,7 @@ class RemittanceBatch:
 
         reading = [f for doc in self.documents for f in doc.findings]
         reading += [f for remittance in self.remittances for f in remittance.findings]
-        return reading + balance_findings(self.tables) + self.reversal_findings
+        return reading + balance_findings(self.tables, [doc.index.name for doc in self.documents]) + self.reversal_findings
 
     def __repr__(self) -> str:
         return f"<RemittanceBatch {len(self.documents)} documents, {len(self.remittances)} remittances>"

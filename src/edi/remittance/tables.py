@@ -132,13 +132,16 @@ def extract_batch(sources: Iterable[Document | Iterable[Transaction]]) -> Remitt
     return concat([extract(source) for source in sources])
 
 
-def concat(parts: Sequence[RemittanceTables], sources: Sequence[int] | None = None) -> RemittanceTables:
+def concat(parts: Sequence[RemittanceTables], sources: Sequence[int] | None = None, *,
+           after: Mapping[int, tuple[int, int, int]] | None = None) -> RemittanceTables:
     """Join extracted parts. `sources[k]` is part k's source (default: k). Consecutive parts of
-    one source (windows of a stream) continue its numbering of transactions, claims and lines."""
+    one source (windows of a stream) continue its numbering of transactions, claims and lines;
+    `after[source]` is the (transactions, claims, lines) numbered before these parts, for a
+    stream whose earlier windows were written and let go."""
     sources = list(range(len(parts))) if sources is None else list(sources)
-    if len(parts) == 1 and sources == [0]:
+    if len(parts) == 1 and sources == [0] and not after:
         return parts[0]
-    next_keys: dict[int, tuple[int, int, int]] = {}
+    next_keys: dict[int, tuple[int, int, int]] = dict(after or {})
     shifted = []
     for part, source in zip(parts, sources):
         bases = next_keys.get(source, (0, 0, 0))
@@ -249,12 +252,12 @@ def _value_finding(index: SegmentIndex, i: int, element: int, issue: int) -> Fin
     code, detail = VALUE_FINDINGS[issue]
     location = Location(byte_offset=index.base_offset + int(index.seg_start[i]),
                         segment_number=index.base_segment + i + 1, segment_id=index.segment_id(i).upper(),
-                        element=element)
+                        element=element, source=index.name)
     return Finding(code, location, detail)
 
 
 # --- balancing -------------------------------------------------------------------------------
-def balance_findings(tables: Mapping[str, Table]) -> list[Finding]:
+def balance_findings(tables: Mapping[str, Table], names: Sequence[str | None] | None = None) -> list[Finding]:
     """The balancing findings of DOMAIN 3.5, each at the CLP, SVC or BPR segment whose amount
     disagrees, with the delta in its detail (amounts only, never patient data):
     - LINE_UNBALANCED: SVC02 - line CAS - SVC03 is not 0;
@@ -265,7 +268,7 @@ def balance_findings(tables: Mapping[str, Table]) -> list[Finding]:
       negative when BPR03 is D, a debit).
     Absent and unreadable amounts count as 0 (they have their own findings). The tables are as
     `extract` and `concat` make them; sums run over whole columns (exact int64 `np.add.at` of
-    each child row into its parent's row)."""
+    each child row into its parent's row). `names[source]` (the files read) go into the locations."""
     claims, lines, adjustments = tables["claims"], tables["service_lines"], tables["adjustments"]
     payments, plbs = tables["payments"], tables["provider_adjustments"]
     amount = adjustments.raw("amount_cents")
@@ -276,22 +279,22 @@ def balance_findings(tables: Mapping[str, Table]) -> list[Finding]:
     found = []
 
     delta = lines.raw("charge_cents") - _sums(len(lines), line_rows, amount[at_line]) - lines.raw("paid_cents")
-    found += _report(lines, delta, delta != 0, FindingCode.LINE_UNBALANCED, "SVC", 3, "SVC02 - line CAS - SVC03")
+    found += _report(names, lines, delta, delta != 0, FindingCode.LINE_UNBALANCED, "SVC", 3, "SVC02 - line CAS - SVC03")
 
     delta = claims.raw("charge_cents") - _sums(len(claims), claim_rows, amount) - claims.raw("paid_cents")
-    found += _report(claims, delta, delta != 0, FindingCode.CLAIM_UNBALANCED, "CLP", 4, "CLP03 - CAS - CLP04")
+    found += _report(names, claims, delta, delta != 0, FindingCode.CLAIM_UNBALANCED, "CLP", 4, "CLP03 - CAS - CLP04")
 
     pr = adjustments.raw("group").equals("PR")
     delta = claims.raw("patient_responsibility_cents") - _sums(len(claims), claim_rows[pr], amount[pr])
     mismatch = (delta != 0) & ~claims.raw("status").equals("22")
-    found += _report(claims, delta, mismatch, FindingCode.PATIENT_RESPONSIBILITY_MISMATCH, "CLP", 5,
+    found += _report(names, claims, delta, mismatch, FindingCode.PATIENT_RESPONSIBILITY_MISMATCH, "CLP", 5,
                      "CLP05 - PR adjustments")
 
     paid = _sums(len(payments), _payment_rows(payments, claims), claims.raw("paid_cents"))
     provider = _sums(len(payments), _payment_rows(payments, plbs), plbs.raw("amount_cents"))
     bpr02 = np.where(payments.raw("credit_debit").equals("D"), -1, 1) * payments.raw("amount_cents")
     delta = paid - provider - bpr02
-    found += _report(payments, delta, delta != 0, FindingCode.TRANSACTION_UNBALANCED, "BPR", 2,
+    found += _report(names, payments, delta, delta != 0, FindingCode.TRANSACTION_UNBALANCED, "BPR", 2,
                      "sum of CLP04 - sum of PLB - BPR02")
     found.sort(key=lambda item: item[:2])
     return [finding for _, _, finding in found]
@@ -338,7 +341,7 @@ def _sums(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     return totals
 
 
-def _report(table: Table, delta: np.ndarray, wrong: np.ndarray, code: FindingCode, segment_id: str,
+def _report(names, table: Table, delta: np.ndarray, wrong: np.ndarray, code: FindingCode, segment_id: str,
             element: int, formula: str) -> list[tuple[int, int, Finding]]:
     rows = np.flatnonzero(wrong)
     if not len(rows):
@@ -346,7 +349,8 @@ def _report(table: Table, delta: np.ndarray, wrong: np.ndarray, code: FindingCod
     sources, offsets, numbers = (table.raw(c)[rows].tolist() for c in ("source", "byte_offset", "segment_number"))
     found = []
     for source, offset, number, cents in zip(sources, offsets, numbers, delta[rows].tolist()):
-        location = Location(byte_offset=offset, segment_number=number, segment_id=segment_id, element=element)
+        location = Location(byte_offset=offset, segment_number=number, segment_id=segment_id, element=element,
+                            source=names[source] if names is not None else None)
         found.append((source, number, Finding(code, location, f"{formula} = {_money(cents)}")))
     return found
 
