@@ -96,7 +96,8 @@ def test_element_checkers_agree(path, backend):
         if loops is None:
             continue
         d = doc.index.delimiters(txn.first)
-        args = (doc.index, txn.first, loops.seg_node, d.component, d.repetition or b"", rules_for(loops.schema))
+        positions = np.arange(txn.first, txn.first + len(loops.seg_node))
+        args = (doc.index, positions, loops.seg_node, d.component, d.repetition or b"", rules_for(loops.schema))
         assert np.array_equal(_backend.VALIDATE_KERNELS["python"](*args), _backend.VALIDATE_KERNELS["cython"](*args))
 
 
@@ -204,3 +205,17 @@ def test_cli_validate_and_ack(tmp_path, capsys):
     out = tmp_path / "ack.999"
     assert main(["ack", str(FIXTURES / "claims.837"), "-o", str(out)]) == 0
     assert _verdicts(out.read_bytes()) and all(v == "A" for _, v in _verdicts(out.read_bytes()))
+
+
+@pytest.mark.parametrize("path", corpus_files("835", "837p", "837i", "271", "277ca", "invalid", "mixed"), ids=corpus_id)
+def test_batched_validation_equals_set_by_set(path):
+    """validate() checks the sets of a file together; each set alone must find the same."""
+    from edi.validate import validate_transaction, validate_transactions
+
+    try:
+        doc = edi.read_file(path)
+    except edi.EdiError:
+        return
+    together = validate_transactions(doc.transactions)
+    alone = [f for txn in doc.transactions for f in validate_transaction(txn)]
+    assert [(f.code, f.location, f.detail) for f in together] == [(f.code, f.location, f.detail) for f in alone]

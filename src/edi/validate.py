@@ -63,8 +63,7 @@ def validate(document: Document) -> list[Finding]:
     findings = list(document.findings)
     for interchange in document.interchanges:
         findings.extend(interchange_findings(interchange))
-        for txn in interchange.transactions:
-            findings.extend(validate_transaction(txn))
+        findings.extend(validate_transactions(interchange.transactions))
     return findings
 
 
@@ -104,20 +103,34 @@ def interchange_findings(interchange) -> list[Finding]:
 
 def validate_transaction(txn: Transaction) -> list[Finding]:
     """The findings of one transaction set as read (SNIP 1-2), in segment order."""
-    if txn.index is None:
-        return []
-    schema = txn.schema
-    if schema is None:
-        return [Finding(FindingCode.NO_SCHEMA, _location(txn, 0, None))]
-    found = []
-    st03 = txn.header[3]
-    if st03 and txn.group is not None and txn.group.version and st03 != txn.group.version:
-        found.append(Finding(FindingCode.ST03_MISMATCH, _location(txn, 0, None, element=3)))
-    loops = txn.loops
-    found.extend(_segment_findings(txn, loops, rules_for(schema)))
-    found.extend(_element_findings(txn, loops, rules_for(schema)))
-    found.sort(key=lambda f: (f.location.set_position or 0, f.location.element or 0))
-    return found
+    return validate_transactions([txn])
+
+
+def validate_transactions(transactions) -> list[Finding]:
+    """The findings of transaction sets as read (SNIP 1-2), set by set, each in segment order.
+    Sets that share an index, a schema and delimiters are checked as one `_Batch`: every check
+    runs once over all their segments, not once per set."""
+    results: list[list[Finding]] = [[] for _ in transactions]
+    batches: dict = {}
+    for n, txn in enumerate(transactions):
+        if txn.index is None:
+            continue
+        schema = txn.schema
+        if schema is None:
+            results[n].append(Finding(FindingCode.NO_SCHEMA, _location(txn, 0, None)))
+            continue
+        st03 = txn.header[3]
+        if st03 and txn.group is not None and txn.group.version and st03 != txn.group.version:
+            results[n].append(Finding(FindingCode.ST03_MISMATCH, _location(txn, 0, None, element=3)))
+        key = (id(txn.index), schema, txn.index.delimiters(txn.first))
+        batches.setdefault(key, []).append(n)
+    for (_, schema, delimiters), members in batches.items():
+        batch = _Batch([transactions[n] for n in members], rules_for(schema))
+        for t, finding in batch.segment_findings() + batch.element_findings(delimiters):
+            results[members[t]].append(finding)
+    for found in results:
+        found.sort(key=lambda f: (f.location.set_position or 0, f.location.element or 0))
+    return [f for found in results for f in found]
 
 
 # --- schema rules as arrays ------------------------------------------------------------------
@@ -281,54 +294,195 @@ def rules_for(schema: Schema) -> Rules:
 
 # --- findings ------------------------------------------------------------------------------
 
-def _element_findings(txn: Transaction, loops, rules: Rules) -> list[Finding]:
-    delimiters = txn.index.delimiters(txn.first)
-    rows = _backend.check_elements(txn.index, txn.first, loops.seg_node, delimiters.component,
-                                   delimiters.repetition or b"", rules)
-    return [
-        Finding(ELEMENT_FINDINGS[error], _location(txn, pos - 1, loops, element, component or None, repetition or None))
-        for pos, element, component, repetition, error in rows.tolist()
-    ]
+class _Batch:
+    """The LoopIndexes of transaction sets that share an index and a schema, concatenated:
+    segments (k) and loop instances (j) are numbered across the batch, so that each check is a
+    few array operations for all the sets. Findings are made per set, with its own positions."""
 
+    def __init__(self, transactions: list[Transaction], rules: Rules):
+        self.transactions, self.rules = transactions, rules
+        self.loops = [txn.loops for txn in transactions]
+        self.schema = self.loops[0].schema
+        seg_counts = [len(loops.seg_node) for loops in self.loops]
+        loop_counts = [len(loops.loop_node) for loops in self.loops]
+        self.seg_offset = np.concatenate(([0], np.cumsum(seg_counts))).astype(np.int64)
+        self.loop_offset = np.concatenate(([0], np.cumsum(loop_counts))).astype(np.int64)
+        pairs = list(zip(self.loops, self.seg_offset.tolist(), self.loop_offset.tolist()))
+        self.seg_node = np.concatenate([loops.seg_node for loops in self.loops])
+        self.seg_loop = np.concatenate([loops.seg_loop + j0 for loops, _, j0 in pairs])
+        self.loop_node = np.concatenate([loops.loop_node for loops in self.loops])
+        self.loop_parent = np.concatenate([np.where(loops.loop_parent >= 0, loops.loop_parent + j0, -1)
+                                           for loops, _, j0 in pairs])
+        self.loop_first = np.concatenate([loops.loop_first + k0 for loops, k0, _ in pairs])
+        self.loop_last = np.concatenate([loops.loop_last + k0 for loops, k0, _ in pairs])
+        self.seg_txn = np.repeat(np.arange(len(transactions)), seg_counts)
+        self.loop_txn = np.repeat(np.arange(len(transactions)), loop_counts)
+        self.positions = np.concatenate([np.arange(txn.first, txn.first + n, dtype=np.int64)
+                                         for txn, n in zip(transactions, seg_counts)])
+        self.implied = [(k + k0, j + j0) for loops, k0, j0 in pairs for k, j in loops.implied]
+        self.unmatched = [k + k0 for loops, k0, _ in pairs for k in loops.unmatched]
 
-def _segment_findings(txn: Transaction, loops, rules: Rules) -> list[Finding]:
-    schema = loops.schema
-    found = []
-    seg_node, seg_loop = loops.seg_node, loops.seg_loop
-    implied_first = {instance for _, instance in loops.implied}
-    for k, instance in loops.implied:
-        node = schema.loops[int(loops.loop_node[instance])]
-        found.append(Finding(FindingCode.REQUIRED_SEGMENT_MISSING, _location(txn, k, loops),
-                             f"{_first_segment(node).id} opening loop {node.id}"))
-    for k in loops.unmatched:
-        found.append(Finding(_unmatched_code(txn, loops, k), _location(txn, k, loops)))
-    matched = np.flatnonzero(seg_node >= 0)
-    not_used = matched[rules.seg_usage[seg_node[matched]] == kernel.U_NOT_USED]
-    found.extend(Finding(FindingCode.NOT_USED_SEGMENT, _location(txn, int(k), loops)) for k in not_used)
-    found.extend(_over_maximum_use(txn, loops, rules, matched))
-    found.extend(_over_repeat(txn, loops, rules))
-    found.extend(_missing_children(txn, loops, rules, implied_first))
-    return found
+    def finding(self, code: FindingCode, k: int, detail: str = "", *, instance: int | None = None,
+                element=None, component=None, repetition=None) -> tuple[int, Finding]:
+        """(set number in the batch, the finding) for batch segment k (and batch instance)."""
+        t = int(self.seg_txn[k])
+        local = None if instance is None else instance - int(self.loop_offset[t])
+        location = _location(self.transactions[t], k - int(self.seg_offset[t]), self.loops[t], element, component,
+                             repetition, instance=local)
+        return t, Finding(code, location, detail)
 
+    # --- element level ----------------------------------------------------------------------
+    def element_findings(self, delimiters) -> list:
+        rows = _backend.check_elements(self.transactions[0].index, self.positions, self.seg_node,
+                                       delimiters.component, delimiters.repetition or b"", self.rules)
+        return [self.finding(ELEMENT_FINDINGS[error], n - 1, element=element, component=component or None,
+                             repetition=repetition or None)
+                for n, element, component, repetition, error in rows.tolist()]
 
-def _over_maximum_use(txn, loops, rules: Rules, matched) -> list[Finding]:
-    """Segments beyond their maximum use within one loop instance (the first excess one)."""
-    nodes = loops.seg_node[matched].astype(np.int64)
-    limits = rules.seg_max_use[nodes]
-    bounded = limits > 0
-    keys = loops.seg_loop[matched].astype(np.int64) * (len(rules.seg_max_use) + 1) + nodes
-    return [Finding(FindingCode.SEGMENT_OVER_MAXIMUM_USE, _location(txn, k, loops))
-            for k in _first_excess(keys[bounded], limits[bounded], matched[bounded])]
+    # --- segment level ----------------------------------------------------------------------
+    def segment_findings(self) -> list:
+        schema, rules = self.schema, self.rules
+        found = []
+        for k, instance in self.implied:
+            node = schema.loops[int(self.loop_node[instance])]
+            found.append(self.finding(FindingCode.REQUIRED_SEGMENT_MISSING, k,
+                                      f"{_first_segment(node).id} opening loop {node.id}"))
+        found.extend(self.finding(self.unmatched_code(k), k) for k in self.unmatched)
+        matched = np.flatnonzero(self.seg_node >= 0)
+        not_used = matched[rules.seg_usage[self.seg_node[matched]] == kernel.U_NOT_USED]
+        found.extend(self.finding(FindingCode.NOT_USED_SEGMENT, int(k)) for k in not_used)
+        found.extend(self.over_maximum_use(matched))
+        found.extend(self.over_repeat())
+        found.extend(self.missing_children())
+        return found
 
+    def unmatched_code(self, k: int) -> FindingCode:
+        """Why a segment matched nothing: an id no guide knows, one this set does not define,
+        one the current loop holds earlier (out of sequence), or one that belongs elsewhere."""
+        segment_id = self.transactions[0].index.segment_id(int(self.positions[k])).upper()
+        if segment_id not in _known_segment_ids():
+            return FindingCode.UNRECOGNIZED_SEGMENT
+        if all(s.id != segment_id for s in self.schema.segments):
+            return FindingCode.SEGMENT_NOT_IN_SET
+        instance = int(self.seg_loop[k])
+        while instance >= 0:
+            node = self.schema.loops[int(self.loop_node[instance])]
+            if any(isinstance(c, SegmentNode) and c.id == segment_id for c in node.children):
+                return FindingCode.SEGMENT_OUT_OF_SEQUENCE
+            instance = int(self.loop_parent[instance])
+        return FindingCode.UNEXPECTED_SEGMENT
 
-def _over_repeat(txn, loops, rules: Rules) -> list[Finding]:
-    """Loop instances beyond their maximum repeat under one parent (the first excess one)."""
-    nodes = loops.loop_node.astype(np.int64)
-    limits = rules.loop_repeat[nodes]
-    bounded = np.flatnonzero(limits > 0)
-    keys = loops.loop_parent[bounded].astype(np.int64) * (len(rules.loop_repeat) + 1) + nodes[bounded]
-    return [Finding(FindingCode.LOOP_OVER_MAXIMUM, _location(txn, int(loops.loop_first[j]), loops))
-            for j in _first_excess(keys, limits[bounded], bounded)]
+    def over_maximum_use(self, matched) -> list:
+        """Segments beyond their maximum use within one loop instance (the first excess one)."""
+        nodes = self.seg_node[matched].astype(np.int64)
+        limits = self.rules.seg_max_use[nodes]
+        bounded = limits > 0
+        keys = self.seg_loop[matched].astype(np.int64) * (len(self.rules.seg_max_use) + 1) + nodes
+        return [self.finding(FindingCode.SEGMENT_OVER_MAXIMUM_USE, k)
+                for k in _first_excess(keys[bounded], limits[bounded], matched[bounded])]
+
+    def over_repeat(self) -> list:
+        """Loop instances beyond their maximum repeat under one parent (the first excess one).
+        Only the sets' roots have no parent, and a root is never bounded."""
+        nodes = self.loop_node.astype(np.int64)
+        limits = self.rules.loop_repeat[nodes]
+        bounded = np.flatnonzero(limits > 0)
+        keys = self.loop_parent[bounded].astype(np.int64) * (len(self.rules.loop_repeat) + 1) + nodes[bounded]
+        return [self.finding(FindingCode.LOOP_OVER_MAXIMUM, int(self.loop_first[j]))
+                for j in _first_excess(keys, limits[bounded], bounded)]
+
+    def missing_children(self) -> list:
+        """Required segments and loops absent from a loop instance. The map's wrapper loops
+        (HEADER, DETAIL, ...) are transparent: when one is absent, its required children are
+        required of the instance that should hold it (as pyx12 does). Each is reported at the
+        segment that follows the place where the missing one belongs, named by id.
+
+        Presence is a boolean table (loop instance x required node), filled from the segments
+        and instances seen and read at each instance's required nodes; only the candidates found
+        missing, and the few instances that hold wrappers, go through Python."""
+        schema, rules = self.schema, self.rules
+        n_instances = len(self.loop_node)
+        candidates = []  # (instance, required child, slot)
+        parents = self.loop_parent
+        has_parent = parents >= 0
+        for pool, (first, nodes, column), owner, node_of in (
+            (schema.segments, rules.required_segments, self.seg_loop, self.seg_node),
+            (schema.loops, rules.required_loops, parents[has_parent], self.loop_node[has_parent]),
+        ):
+            seen = np.zeros((n_instances, int(column.max(initial=-1)) + 1), dtype=bool)
+            wanted = column[np.maximum(node_of, 0)]
+            keep = (node_of >= 0) & (wanted >= 0)
+            seen[owner[keep], wanted[keep]] = True
+            counts = first[self.loop_node + 1] - first[self.loop_node]
+            instances = np.repeat(np.arange(n_instances), counts)
+            offsets = np.arange(len(instances)) - np.repeat(np.cumsum(counts) - counts, counts)
+            required = nodes[np.repeat(first[self.loop_node], counts) + offsets]
+            absent = ~seen[instances, column[required]]
+            candidates.extend((int(j), pool[int(n)], pool[int(n)]) for j, n in zip(instances[absent], required[absent]))
+        holders = np.flatnonzero(rules.has_wrappers[self.loop_node])
+        if len(holders):
+            children: dict[int, set] = {int(j): set() for j in holders}
+            held = np.flatnonzero(np.isin(parents, holders))
+            for parent, node in zip(parents[held].tolist(), self.loop_node[held].tolist()):
+                children[parent].add(node)
+            for j, present in children.items():
+                for wrapper in schema.loops[int(self.loop_node[j])].children:
+                    if isinstance(wrapper, LoopNode) and wrapper.type == "wrapper" and wrapper.index not in present:
+                        candidates.extend((j, child, wrapper) for child in _required_through(wrapper))
+        implied_first = {instance for _, instance in self.implied}
+        found = (self.missing_finding(j, child, slot, implied_first)
+                 for j, child, slot in sorted(candidates, key=lambda c: (c[0], c[2].pos)))
+        return [f for f in found if f is not None]
+
+    def missing_finding(self, j: int, child, slot, implied_first: set):
+        schema = self.schema
+        if isinstance(child, SegmentNode):
+            if j in implied_first and child is schema.loops[int(self.loop_node[j])].children[0]:
+                return None  # reported where the loop was opened without it
+            code, missing = FindingCode.REQUIRED_SEGMENT_MISSING, child.id
+        else:
+            first = _first_segment(child)
+            t = int(self.loop_txn[j])
+            own = self.loop_node[self.loop_offset[t] : self.loop_offset[t + 1]]
+            if first.id == "HL" and np.any(own == child.index):
+                return None  # HL02 decides where HL loops hang, not the map's nesting
+            if self.has_descendant(j, child):
+                return None
+            code, missing = FindingCode.REQUIRED_LOOP_MISSING, f"{first.id} opening loop {child.id}"
+        return self.finding(code, self.where_missing(j, slot.pos), missing, instance=j)
+
+    def where_missing(self, instance: int, pos: int) -> int:
+        """The first segment of the instance's span that belongs after position `pos` of the
+        instance's children (directly or through a child loop), else the segment after the
+        span (within its set)."""
+        schema = self.schema
+        first, last = int(self.loop_first[instance]), int(self.loop_last[instance])
+        for k in range(first, last + 1):
+            inner = int(self.seg_loop[k])
+            if inner == instance:
+                node = int(self.seg_node[k])
+                if node >= 0 and schema.segments[node].pos > pos:
+                    return k
+                continue
+            while inner >= 0 and int(self.loop_parent[inner]) != instance:
+                inner = int(self.loop_parent[inner])
+            if inner >= 0 and schema.loops[int(self.loop_node[inner])].pos > pos:
+                return k
+        t = int(self.loop_txn[instance])
+        return min(last + 1, int(self.seg_offset[t + 1]) - 1)
+
+    def has_descendant(self, instance: int, node: LoopNode) -> bool:
+        """Whether some instance of `node` hangs anywhere below `instance` (HL loops may be
+        reparented by HL02, so a child loop may sit deeper than the map's nesting)."""
+        t = int(self.loop_txn[instance])
+        lo, hi = int(self.loop_offset[t]), int(self.loop_offset[t + 1])
+        for j in (lo + np.flatnonzero(self.loop_node[lo:hi] == node.index)).tolist():
+            parent = int(self.loop_parent[j])
+            while parent >= 0:
+                if parent == instance:
+                    return True
+                parent = int(self.loop_parent[parent])
+        return False
 
 
 def _first_excess(keys, limits, items) -> list[int]:
@@ -344,60 +498,6 @@ def _first_excess(keys, limits, items) -> list[int]:
     return sorted(items[over + limits[over]].tolist())
 
 
-def _missing_children(txn, loops, rules: Rules, implied_first: set) -> list[Finding]:
-    """Required segments and loops absent from a loop instance. The map's wrapper loops
-    (HEADER, DETAIL, ...) are transparent: when one is absent, its required children are
-    required of the instance that should hold it (as pyx12 does). Each is reported at the
-    segment that follows the place where the missing one belongs, named by id.
-
-    Presence is a boolean table (loop instance x required node), filled from the segments and
-    instances seen and read at each instance's required nodes; only the candidates found
-    missing, and the few instances that hold wrappers, go through Python."""
-    schema = loops.schema
-    n_instances = len(loops.loop_node)
-    candidates = []  # (instance, required child, slot)
-    parents = loops.loop_parent
-    has_parent = parents >= 0
-    for pool, (first, nodes, column), owner, node_of in (
-        (schema.segments, rules.required_segments, loops.seg_loop, loops.seg_node),
-        (schema.loops, rules.required_loops, parents[has_parent], loops.loop_node[has_parent]),
-    ):
-        seen = np.zeros((n_instances, int(column.max(initial=-1)) + 1), dtype=bool)
-        wanted = column[np.maximum(node_of, 0)]
-        keep = (node_of >= 0) & (wanted >= 0)
-        seen[owner[keep], wanted[keep]] = True
-        counts = first[loops.loop_node + 1] - first[loops.loop_node]
-        instances = np.repeat(np.arange(n_instances), counts)
-        offsets = np.arange(len(instances)) - np.repeat(np.cumsum(counts) - counts, counts)
-        required = nodes[np.repeat(first[loops.loop_node], counts) + offsets]
-        absent = ~seen[instances, column[required]]
-        candidates.extend((int(j), pool[int(n)], pool[int(n)]) for j, n in zip(instances[absent], required[absent]))
-    for j in np.flatnonzero(rules.has_wrappers[loops.loop_node]).tolist():
-        present = set(loops.loop_node[loops.loop_parent == j].tolist())
-        for wrapper in schema.loops[int(loops.loop_node[j])].children:
-            if isinstance(wrapper, LoopNode) and wrapper.type == "wrapper" and wrapper.index not in present:
-                candidates.extend((j, child, wrapper) for child in _required_through(wrapper))
-    found = (_missing_finding(txn, loops, j, child, slot, implied_first)
-             for j, child, slot in sorted(candidates, key=lambda c: (c[0], c[2].pos)))
-    return [f for f in found if f is not None]
-
-
-def _missing_finding(txn, loops, j: int, child, slot, implied_first: set) -> Finding | None:
-    schema = loops.schema
-    if isinstance(child, SegmentNode):
-        if j in implied_first and child is schema.loops[int(loops.loop_node[j])].children[0]:
-            return None  # reported where the loop was opened without it
-        code, missing = FindingCode.REQUIRED_SEGMENT_MISSING, child.id
-    else:
-        first = _first_segment(child)
-        if first.id == "HL" and np.any(loops.loop_node == child.index):
-            return None  # HL02 decides where HL loops hang, not the map's nesting
-        if _has_descendant(loops, j, child):
-            return None
-        code, missing = FindingCode.REQUIRED_LOOP_MISSING, f"{first.id} opening loop {child.id}"
-    return Finding(code, _location(txn, _where_missing(loops, j, slot.pos), loops, instance=j), missing)
-
-
 def _required_through(wrapper: LoopNode):
     """The required children of an absent wrapper, looking through nested wrappers."""
     for child in wrapper.children:
@@ -407,58 +507,9 @@ def _required_through(wrapper: LoopNode):
             yield child
 
 
-def _where_missing(loops, instance: int, pos: int) -> int:
-    """The first segment of the instance's span that belongs after position `pos` of the
-    instance's children (directly or through a child loop), else the segment after the span."""
-    schema = loops.schema
-    first, last = int(loops.loop_first[instance]), int(loops.loop_last[instance])
-    for k in range(first, last + 1):
-        inner = int(loops.seg_loop[k])
-        if inner == instance:
-            node = int(loops.seg_node[k])
-            if node >= 0 and schema.segments[node].pos > pos:
-                return k
-            continue
-        while inner >= 0 and int(loops.loop_parent[inner]) != instance:
-            inner = int(loops.loop_parent[inner])
-        if inner >= 0 and schema.loops[int(loops.loop_node[inner])].pos > pos:
-            return k
-    return min(last + 1, len(loops.seg_node) - 1)
-
-
-def _has_descendant(loops, instance: int, node: LoopNode) -> bool:
-    """Whether some instance of `node` hangs anywhere below `instance` (HL loops may be
-    reparented by HL02, so a child loop may sit deeper than the map's nesting)."""
-    for j in np.flatnonzero(loops.loop_node == node.index).tolist():
-        parent = int(loops.loop_parent[j])
-        while parent >= 0:
-            if parent == instance:
-                return True
-            parent = int(loops.loop_parent[parent])
-    return False
-
-
 def _first_segment(loop: LoopNode) -> SegmentNode:
     child = loop.children[0]
     return child if isinstance(child, SegmentNode) else _first_segment(child)
-
-
-def _unmatched_code(txn, loops, k: int) -> FindingCode:
-    """Why a segment matched nothing: an id no guide knows, one this set does not define, one
-    the current loop holds earlier (out of sequence), or one that belongs elsewhere."""
-    segment_id = txn.index.segment_id(txn.first + k).upper()
-    if segment_id not in _known_segment_ids():
-        return FindingCode.UNRECOGNIZED_SEGMENT
-    schema = loops.schema
-    if all(s.id != segment_id for s in schema.segments):
-        return FindingCode.SEGMENT_NOT_IN_SET
-    instance = int(loops.seg_loop[k])
-    while instance >= 0:
-        node = schema.loops[int(loops.loop_node[instance])]
-        if any(isinstance(c, SegmentNode) and c.id == segment_id for c in node.children):
-            return FindingCode.SEGMENT_OUT_OF_SEQUENCE
-        instance = int(loops.loop_parent[instance])
-    return FindingCode.UNEXPECTED_SEGMENT
 
 
 @functools.cache

@@ -420,27 +420,32 @@ cdef bint is_period(const unsigned char *buf, Py_ssize_t qa, Py_ssize_t qb, Py_s
     return 1
 
 
-def check_elements(index, Py_ssize_t first, seg_node, bytes component, bytes repetition, rules):
+def check_elements(index, positions, seg_node, bytes component, bytes repetition, rules):
     """See `edi._py.validate.check_elements`."""
     cdef const unsigned char[::1] buf = index.buf
     cdef const int64_t[::1] seg_start = index.seg_start
     cdef const uint32_t[::1] seg_len = index.seg_len
     cdef const int64_t[::1] elem_ptr = index.elem_ptr
     cdef const uint16_t[::1] elem_offset = index.elem_offset
+    cdef const int64_t[::1] where = np.ascontiguousarray(positions, dtype=np.int64)
     cdef const int32_t[::1] nodes = np.ascontiguousarray(seg_node, dtype=np.int32)
     cdef _Checker checker = _Checker(rules, component, repetition)
-    cdef Py_ssize_t k, i, e0, e1
+    cdef Py_ssize_t n, i, e0, e1, n_segments = seg_start.shape[0]
     cdef int s
-    if buf.shape[0] == 0:
+    if where.shape[0] != nodes.shape[0]:
+        raise ValueError("positions and seg_node differ in length")
+    if buf.shape[0] == 0 or nodes.shape[0] == 0:
         return np.zeros((0, 5), dtype=np.int32)
+    if np.min(positions) < 0 or np.max(positions) >= n_segments or elem_ptr.shape[0] != n_segments + 1:
+        raise IndexError("segment positions outside the index")
     checker.buf = &buf[0]
     with nogil:
-        for k in range(nodes.shape[0]):
-            s = nodes[k]
+        for n in range(nodes.shape[0]):
+            s = nodes[n]
             if s < 0:
                 continue
-            i = first + k
+            i = where[n]
             e0, e1 = elem_ptr[i], elem_ptr[i + 1]
-            checker.check_segment(<int>k + 1, seg_start[i], seg_start[i] + seg_len[i],
+            checker.check_segment(<int>n + 1, seg_start[i], seg_start[i] + seg_len[i],
                                   &elem_offset[e0] if e1 > e0 else NULL, e1 - e0, s)
     return checker.rows()

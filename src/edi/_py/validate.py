@@ -2,9 +2,9 @@
 (usage, length, type, code values, repetitions, components, syntax rules) over a schema's
 `edi.validate.Rules`. Same arguments, same result; the tests run both and require equality.
 
-A result row is (segment position in the transaction, element, component, repetition, error):
-positions are 1-based as in X12 (component and repetition 0 when they do not apply), and the
-error is one of the `E_*` numbers below, which `edi.validate` turns into findings.
+A result row is (n + 1 for the n-th segment checked, element, component, repetition, error):
+element positions are 1-based as in X12 (component and repetition 0 when they do not apply),
+and the error is one of the `E_*` numbers below, which `edi.validate` turns into findings.
 """
 from __future__ import annotations
 
@@ -25,25 +25,29 @@ R_PAIRED, R_REQUIRED, R_EXCLUSION, R_CONDITIONAL, R_LIST = 0, 1, 2, 3, 4
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def check_elements(index, first: int, seg_node, component: bytes, repetition: bytes, rules) -> np.ndarray:
-    """Check every segment `first + k` placed on schema segment `seg_node[k]` (>= 0) against
-    its element rules; returns the errors as an (n, 5) int32 array, in segment order.
-    Repetitions and components are split only on single-byte separators."""
+def check_elements(index, positions, seg_node, component: bytes, repetition: bytes, rules) -> np.ndarray:
+    """Check each segment `positions[n]` of the index placed on schema segment `seg_node[n]`
+    (>= 0) against its element rules; returns the errors as an (m, 5) int32 array in order,
+    their first column being n + 1. Repetitions and components are split only on single-byte
+    separators."""
     component = component if len(component) == 1 else b""
     repetition = repetition if len(repetition) == 1 else b""
+    if len(positions) != len(seg_node):
+        raise ValueError("positions and seg_node differ in length")
+    if len(positions) and (min(positions) < 0 or max(positions) >= len(index.seg_start)):
+        raise IndexError("segment positions outside the index")
     out: list[tuple] = []
     buf, seg_start, seg_len = index.buf, index.seg_start, index.seg_len
     elem_ptr, elem_offset = index.elem_ptr, index.elem_offset
-    for k, s in enumerate(seg_node.tolist()):
+    for n, (i, s) in enumerate(zip(np.asarray(positions).tolist(), np.asarray(seg_node).tolist())):
         if s < 0:
             continue
-        i = first + k
         start, end = int(seg_start[i]), int(seg_start[i]) + int(seg_len[i])
         e0, e1 = int(elem_ptr[i]), int(elem_ptr[i + 1])
         values = [buf[start + int(elem_offset[e]) : (start + int(elem_offset[e + 1]) - 1 if e + 1 < e1 else end)]
                   for e in range(e0, e1)]
         d0, r0 = int(rules.seg_def_first[s]), int(rules.seg_rule_first[s])
-        _check_segment(out, k + 1, values, d0, d0 + int(rules.seg_def_count[s]),
+        _check_segment(out, n + 1, values, d0, d0 + int(rules.seg_def_count[s]),
                        r0, r0 + int(rules.seg_rule_count[s]), component, repetition, rules)
     return np.array(out, dtype=np.int32).reshape(-1, 5)
 
