@@ -15,9 +15,14 @@ from .objects import (
     read, read_file, read_files,
 )
 from .posting import BUCKETS, PostingBuckets, bucket_of, derive_allowed, pair_reversals
+from .matching import (
+    ClaimMatch, LineMatch, MatchResult, SubmissionBatch, SubmittedClaim, SubmittedLine, match, read_claims,
+)
 
 __all__ = [
     "BUCKETS", "Adjustment", "Claim", "Party", "Payment", "PostingBuckets", "Procedure", "ProviderAdjustment",
     "Remittance", "RemittanceBatch", "ServiceLine", "bucket_of", "derive_allowed", "pair_reversals", "read",
     "read_file", "read_files",
+    "ClaimMatch", "LineMatch", "MatchResult", "SubmissionBatch", "SubmittedClaim", "SubmittedLine", "match",
+    "read_claims",
 ]
