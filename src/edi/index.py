@@ -138,8 +138,16 @@ class SegmentIndex:
         return self.buf[a:b]
 
     def elements(self, i: int) -> list[bytes]:
-        """All elements of segment i, the id first."""
-        return [self.element(i, j) for j in range(self.element_count(i) + 1)]
+        """All elements of segment i, the id first (one read of the offsets for all of them)."""
+        start = int(self.seg_start[i])
+        end = start + int(self.seg_len[i])
+        first, last = int(self.elem_ptr[i]), int(self.elem_ptr[i + 1])
+        if first == last:
+            return [self.buf[start:end]]
+        starts = [start + offset for offset in self.elem_offset[first:last].tolist()]
+        ends = [at - 1 for at in starts[1:]] + [end]
+        buf = self.buf
+        return [buf[start : starts[0] - 1]] + [buf[a:b] for a, b in zip(starts, ends)]
 
     def segment_bytes(self, i: int) -> bytes:
         """The bytes of segment i, without its terminator."""

@@ -36,13 +36,14 @@ class Segment:
     """One segment. `segment[0]` is the id and `segment[i]` element i (1-based, as in X12),
     `""` when absent. Components and repetitions are split on demand."""
 
-    __slots__ = ("_index", "_i", "_elements", "_delimiters", "loop")
+    __slots__ = ("_index", "_i", "_elements", "_values", "_delimiters", "loop")
 
     def __init__(self, index: SegmentIndex | None, i: int, elements: list[str] | None = None,
                  delimiters: Delimiters | None = None):
         self._index = index
         self._i = i
         self._elements = elements  # None while the segment is an unchanged view
+        self._values = None  # a view's elements as text, read on first access
         self._delimiters = delimiters
         self.loop = None  # its Loop, set when the transaction's loop tree is built
 
@@ -88,7 +89,10 @@ class Segment:
             if 0 <= j < len(self._elements):
                 return self._value_text(self._elements[j])
             return ""
-        return decode(self._index.element(self._i, j))
+        values = self._values
+        if values is None:
+            values = self._values = [decode(value) for value in self._index.elements(self._i)]
+        return values[j] if 0 <= j < len(values) else ""
 
     def _by_reference(self, ref: str) -> str:
         """`seg["CLP02"]`, `seg["SVC01-2"]` (a component): the reference names the segment."""
