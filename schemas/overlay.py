@@ -288,7 +288,9 @@ def derive_276(root: ET.Element, load: Load) -> None:
       add REF LU (application or location system id) and REF 6P (group number); add AMT T3
       (total claim charge, copied from the 837P 2300 AMT); positions REF 1000, AMT 1100, DTP 1200.
     * 2220D, 2220E become 2210D, 2210E (service line) at pos 1300: drop STC; SVC 1300, REF 1400,
-      DTP 1500.
+      DTP 1500; SVC03 (the line's paid amount: a 277 answer) not used and SVC07 (units)
+      situational, as stupidedi's X212 HR276 defines them and the corpus 276s send them (the
+      277 map makes both required, which every corpus 276 with a service line failed).
     """
     envelope(root, "ST01", "276")
     envelope(root, "GS01", "HR")
@@ -335,6 +337,9 @@ def derive_276(root: ET.Element, load: Load) -> None:
         remove(line_loop, *segments(line_loop, "STC"))
         for seg_id, pos in (("SVC", "1300"), ("REF", "1400"), ("DTP", "1500")):
             set_field(segments(line_loop, seg_id)[0], "pos", pos)
+        svc = segments(line_loop, "SVC")[0]
+        set_field(position(svc, 3), "usage", "N")
+        set_field(position(svc, 7), "usage", "S")
 
 
 def derive_837d(root: ET.Element, load: Load) -> None:
