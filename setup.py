@@ -24,6 +24,11 @@ extensions = [
         extra_compile_args=["-O3"],
     ),
     Extension(
+        "edi._fast._claims",
+        ["src/edi/_fast/_claims.pyx"],
+        extra_compile_args=["-O3"],
+    ),
+    Extension(
         "edi._fast._validate",
         ["src/edi/_fast/_validate.pyx"],
         extra_compile_args=["-O3"],

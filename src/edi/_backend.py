@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ._py import claims as _py_claims
 from ._py import loops as _py_loops
 from ._py import remit as _py_remit
 from ._py import tokenizer as _py_tokenizer
@@ -22,7 +23,10 @@ BATCH_KERNELS = {"python": _py_loops.walk_batch}
 VALIDATE_KERNELS = {"python": _py_validate.check_elements}
 #: Column extractors (modules with `extract_835` and `element_spans`) by backend name.
 COLUMN_KERNELS = {"python": _py_remit}
+#: Number and date readers for the 837 tables (modules with `numbers`, `dates`, `periods`).
+CLAIM_KERNELS = {"python": _py_claims}
 try:
+    from ._fast import _claims as _c_claims
     from ._fast import _loops as _c_loops
     from ._fast import _remit as _c_remit
     from ._fast import _tokenizer as _c_tokenizer
@@ -35,6 +39,7 @@ else:
     BATCH_KERNELS["cython"] = _c_loops.walk_batch
     VALIDATE_KERNELS["cython"] = _c_validate.check_elements
     COLUMN_KERNELS["cython"] = _c_remit
+    CLAIM_KERNELS["cython"] = _c_claims
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
@@ -42,16 +47,18 @@ walk_loops = LOOP_KERNELS[BACKEND]
 walk_batch = BATCH_KERNELS[BACKEND]
 check_elements = VALIDATE_KERNELS[BACKEND]
 columns = COLUMN_KERNELS[BACKEND]
+claim_values = CLAIM_KERNELS[BACKEND]
 
 
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments, walk_loops, walk_batch, check_elements, columns
-    saved = scan_segments, walk_loops, walk_batch, check_elements, columns
-    scan_segments, walk_loops, walk_batch, check_elements, columns = (
-        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name], COLUMN_KERNELS[name])
+    global scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values
+    saved = scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values
+    scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values = (
+        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name], COLUMN_KERNELS[name],
+        CLAIM_KERNELS[name])
     try:
         yield
     finally:
-        scan_segments, walk_loops, walk_batch, check_elements, columns = saved
+        scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values = saved
