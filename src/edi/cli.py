@@ -5,9 +5,11 @@
     edi parse FILE          each transaction's loop tree (2000A, 2100, 2110, ...)
     edi validate FILE...    SNIP 1-2 findings against the implementation guides
     edi ack FILE -o OUT     the 999 acknowledgment (or, with --ta1, the TA1) for a file
+    edi post PATH... -o DIR 835 files (and directories of them) to tables, on all cores
 
-All but ack take `--json` for tools and `--strict` to reject what lenient reading repairs. A file that
-cannot be read is reported on stderr and the others go on; the exit status is 1 if any failed.
+info, segments, parse and validate take `--json` for tools and `--strict` to reject what lenient
+reading repairs. A file that cannot be read is reported on stderr (post: in its summary) and the
+others go on; the exit status is 1 if any failed.
 """
 from __future__ import annotations
 
@@ -39,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     ack.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the acknowledgment")
     ack.add_argument("--ta1", action="store_true", help="write the TA1 interchange acknowledgment instead")
     ack.add_argument("--control-number", type=int, default=1, help="ISA13/GS06 of the acknowledgment (default 1)")
+    post = commands.add_parser("post", help="post 835 files to tables (Parquet or CSV), one set per file")
+    post.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    post.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="where to write the tables")
+    post.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="default parquet")
+    post.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: every core)")
+    post.add_argument("--quiet", action="store_true", help="no progress bar and no summary; failures on stderr")
     for command in (info, segments, parse, check):
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
         command.add_argument("--strict", action="store_true", help="reject files that need repairs")
@@ -49,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_validate(args.files, as_json=args.json, strict=args.strict)
         if args.command == "ack":
             return run_ack(args.file, args.output, ta1=args.ta1, control_number=args.control_number)
+        if args.command == "post":
+            return run_post(args.paths, args.output, fmt=args.format, jobs=args.jobs, quiet=args.quiet)
         if args.command == "info":
             return run_info(args.files, as_json=args.json, strict=args.strict)
         if args.command == "parse":
@@ -206,10 +216,6 @@ def _walk_with_depth(loop, depth: int):
         yield from _walk_with_depth(child, depth + 1)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def run_validate(paths: list[str], *, as_json: bool, strict: bool) -> int:
     """Print each file's findings; exit status 1 when a file cannot be read or has errors."""
     from .errors import Severity
@@ -252,3 +258,46 @@ def run_ack(path: str, output: str, *, ta1: bool, control_number: int) -> int:
         f.write(data)
     os.replace(partial, output)
     return 0
+
+
+def run_post(paths: list[str], outdir: str, *, fmt: str, jobs: int | None, quiet: bool) -> int:
+    """Post files to tables (`edi.remittance.post`): a progress bar on a terminal, the summary at
+    the end; exit status 1 if any file failed, 130 if interrupted."""
+    import time
+
+    from .remittance.post import post_files
+
+    started = time.perf_counter()
+    show = None if quiet or not sys.stderr.isatty() else _progress_bar
+    try:
+        summary = post_files(paths, outdir, format=fmt, jobs=jobs, progress=show)
+    except (EdiError, ValueError) as error:
+        print(f"edi post: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nedi post: interrupted; outputs written are whole, and no summary was written", file=sys.stderr)
+        return 130
+    if quiet:
+        for result in summary.failed:
+            print(f"{result.path}: {result.error['class']}: {result.error['message']}", file=sys.stderr)
+    else:
+        seconds = time.perf_counter() - started
+        size = sum(f.size for f in summary.files) / 1e6
+        print(summary.render())
+        print(f"  {seconds:.1f} s, {size / seconds:.1f} MB/s; summary in {outdir}/summary.json")
+    return 1 if summary.failed else 0
+
+
+def _progress_bar(progress) -> None:
+    """One line on stderr, redrawn after each file: a bar by bytes, files and megabytes done."""
+    width = 30
+    filled = width * progress.bytes // max(progress.bytes_total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.files}/{progress.files_total} files,"
+                     f" {progress.bytes / 1e6:.1f}/{progress.bytes_total / 1e6:.1f} MB")
+    if progress.files == progress.files_total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

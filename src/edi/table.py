@@ -246,9 +246,10 @@ class Table:
                 except pa.ArrowInvalid:  # not UTF-8: keep the bytes
                     array = pa.Array.from_buffers(pa.large_binary(), len(column), buffers)
             elif column.dtype.kind == "M":
-                array = pa.array(column, type=pa.date32(), mask=np.isnat(column))
+                days = column.astype("datetime64[D]").view(np.int64).astype(np.int32)
+                array = _arrow_numbers(pa, pa.date32(), days, np.isnat(column))
             else:
-                array = pa.array(np.ascontiguousarray(column), mask=self._nulls.get(name))
+                array = _arrow_numbers(pa, pa.from_numpy_dtype(column.dtype), column, self._nulls.get(name))
             arrays.append(array)
         return pa.Table.from_arrays(arrays, names=self.column_names)
 
@@ -296,6 +297,14 @@ class Table:
         import pyarrow.parquet as pq
 
         pq.write_table(self.to_arrow(), path)
+
+
+def _arrow_numbers(pa, arrow_type, values: np.ndarray, nulls: np.ndarray | None):
+    """An Arrow array over numpy numbers or bools, built from its buffers: `pa.array` would
+    import pandas (~50 MB and ~0.3 s in every process that writes Parquet)."""
+    data = np.packbits(values, bitorder="little") if values.dtype == bool else np.ascontiguousarray(values)
+    validity = None if nulls is None or not nulls.any() else pa.py_buffer(np.packbits(~nulls, bitorder="little"))
+    return pa.Array.from_buffers(arrow_type, len(values), [validity, pa.py_buffer(data)])
 
 
 def _require(module: str, extra: str):
