@@ -1,8 +1,11 @@
-"""The `edi` command: info, segments and parse, as text and as JSON, on the bundled fixtures."""
+"""The `edi` command: info, segments and parse, as text and as JSON, on the bundled fixtures; the
+wing commands (denials, scrub, status, eligibility) are wired."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from edi.cli import main
 
@@ -68,3 +71,19 @@ def test_parse_shows_the_loop_tree(capsys):
     _, out, _ = run(capsys, "parse", "--json", REMITTANCE)
     (txn,) = json.loads(out)
     assert txn["set_id"] == "835" and txn["loop"]["id"] == "ST_LOOP"
+
+
+@pytest.mark.parametrize("command, path", [
+    ("denials", "fixtures/remittance.835"),
+    ("scrub", "fixtures/claims.837"),
+    ("status", "../shared/corpus/277ca/stupidedi__X214-HN277_pass_1.edi"),
+    ("eligibility", "../shared/corpus/271/lfh-x12__subscriber.271"),
+])
+def test_wing_commands_are_wired(command, path, capsys):
+    root = Path(__file__).resolve().parents[1]
+    target = (root / path).resolve()
+    if not target.exists():
+        pytest.skip("corpus not present")
+    status = main([command, "--json", str(target)])
+    out = capsys.readouterr().out
+    assert status in (0, 1) and json.loads(out)

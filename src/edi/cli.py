@@ -6,6 +6,10 @@
     edi validate FILE...    SNIP 1-2 findings against the implementation guides
     edi ack FILE -o OUT     the 999 acknowledgment (or, with --ta1, the TA1) for a file
     edi post PATH... -o DIR 835 files (and directories of them) to tables, on all cores
+    edi denials PATH...     denials by root cause, rates and the work queue (edi.denials)
+    edi eligibility FILE... a one-screen card per patient of 271 responses (edi.eligibility)
+    edi status FILE...      claim status from 277/277CA: acceptance and rejections (edi.status)
+    edi scrub FILE...       837 claims against the scrub edits, a verdict per claim (edi.claims)
 
 info, segments, parse and validate take `--json` for tools and `--strict` to reject what lenient
 reading repairs. A file that cannot be read is reported on stderr (post: in its summary) and the
@@ -14,6 +18,7 @@ others go on; the exit status is 1 if any failed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from typing import Iterator
@@ -21,6 +26,15 @@ from typing import Iterator
 from . import BACKEND, __version__
 from .errors import EdiError
 from .model import Document, Segment, decode
+
+
+#: Commands whose arguments and work live in their wing's module (`add_arguments`, `run`).
+WING_COMMANDS = {
+    "denials": ("edi.denials", "denials by root cause, rates and the work queue from 835 files"),
+    "eligibility": ("edi.eligibility", "a one-screen card per patient of 271 eligibility responses"),
+    "status": ("edi.status", "claim status from 277/277CA files: acceptance and rejections"),
+    "scrub": ("edi.claims.scrub", "check 837 claims against the scrub edits, a verdict per claim"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,9 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     for command in (info, segments, parse, check):
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
         command.add_argument("--strict", action="store_true", help="reject files that need repairs")
+    wings = {}
+    for name, (module_name, help_text) in WING_COMMANDS.items():
+        wings[name] = importlib.import_module(module_name)
+        wings[name].add_arguments(commands.add_parser(name, help=help_text))
 
     args = parser.parse_args(argv)
     try:
+        if args.command in wings:
+            return wings[args.command].run(args)
         if args.command == "validate":
             return run_validate(args.files, as_json=args.json, strict=args.strict)
         if args.command == "ack":
