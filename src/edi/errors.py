@@ -164,6 +164,37 @@ class FindingCode(enum.Enum):
     BAD_DATE = ("bad_date", Severity.ERROR, None, None, "date is not a valid CCYYMMDD date")
     REVERSAL_UNPAIRED = ("reversal_unpaired", Severity.INFO, None, None, "claim reversal (CLP02 = 22) has no correction in the batch")
 
+    # 837 scrub edits (DOMAIN 7; edi.claims.scrub): one code per rule, no acknowledgment code.
+    SCRUB_NPI = ("scrub_npi", Severity.ERROR, None, None, "NPI (NM108 XX) is not 10 digits starting 1 or 2 with a valid check digit")
+    SCRUB_BILLING_NPI = ("scrub_billing_npi", Severity.ERROR, None, None, "billing provider (2010AA) is not identified by an NPI (NM108 XX)")
+    SCRUB_BILLING_ADDRESS = ("scrub_billing_address", Severity.ERROR, None, None, "billing provider address is a PO box or its ZIP code is not 9 digits")
+    SCRUB_BILLING_TAX_ID = ("scrub_billing_tax_id", Severity.ERROR, None, None, "billing provider has no tax id (REF*EI or REF*SY)")
+    SCRUB_TAXONOMY = ("scrub_taxonomy", Severity.WARNING, None, None, "provider taxonomy code (PRV03) is not 3 digits, 6 letters or digits and X")
+    SCRUB_REQUIRED = ("scrub_required", Severity.ERROR, None, None, "a required part of the claim is missing")
+    SCRUB_HIERARCHY = ("scrub_hierarchy", Severity.ERROR, None, None, "HL levels are not numbered 1, 2, 3... or do not chain 20 -> 22 (-> 23)")
+    SCRUB_LINE_NUMBERS = ("scrub_line_numbers", Severity.ERROR, None, None, "service lines are not numbered 1, 2, 3... (LX01)")
+    SCRUB_SUBSCRIBER_PATIENT = ("scrub_subscriber_patient", Severity.ERROR, None, None, "subscriber and patient levels disagree (SBR02, HL04, 2000C, PAT01)")
+    SCRUB_PATIENT_DEMOGRAPHICS = ("scrub_patient_demographics", Severity.ERROR, None, None, "patient birth date or gender (DMG) is missing, later than BHT04, or 150+ years before it")
+    SCRUB_DIAGNOSIS_POINTERS = ("scrub_diagnosis_pointers", Severity.ERROR, None, None, "diagnosis pointer missing, repeated, or pointing at no diagnosis")
+    SCRUB_DIAGNOSIS_QUALIFIER = ("scrub_diagnosis_qualifier", Severity.ERROR, None, None, "diagnosis qualifiers are not ABK then ABF (ICD-9 BK/BF are not accepted)")
+    SCRUB_ICD10_FORMAT = ("scrub_icd10_format", Severity.ERROR, None, None, "diagnosis code is not an ICD-10-CM code sent without its decimal point")
+    SCRUB_DIAGNOSIS_DUPLICATE = ("scrub_diagnosis_duplicate", Severity.ERROR, None, None, "a diagnosis code appears twice on the claim")
+    SCRUB_PROCEDURE_FORMAT = ("scrub_procedure_format", Severity.ERROR, None, None, "HC procedure code is neither a CPT nor a HCPCS Level II code")
+    SCRUB_MODIFIERS = ("scrub_modifiers", Severity.ERROR, None, None, "procedure modifier is not 2 letters or digits, or repeats")
+    SCRUB_UNITS = ("scrub_units", Severity.ERROR, None, None, "service units missing or not positive, or unit basis not UN (MJ, DA)")
+    SCRUB_PLACE_OF_SERVICE = ("scrub_place_of_service", Severity.ERROR, None, None, "place of service or facility code (CLM05-1/-2, SV105, SV303) not valid")
+    SCRUB_FREQUENCY = ("scrub_frequency", Severity.ERROR, None, None, "claim frequency code (CLM05-3) is not valid for the claim type")
+    SCRUB_REPLACEMENT_REFERENCE = ("scrub_replacement_reference", Severity.ERROR, None, None, "replacement or void (CLM05-3 7, 8) without the original's payer claim number (REF*F8)")
+    SCRUB_CHARGE_TOTAL = ("scrub_charge_total", Severity.ERROR, None, None, "claim charge (CLM02) does not equal the sum of the line charges")
+    SCRUB_NEGATIVE_CHARGE = ("scrub_negative_charge", Severity.ERROR, None, None, "claim or line charge is negative")
+    SCRUB_ZERO_CHARGE = ("scrub_zero_charge", Severity.WARNING, None, None, "claim charge is zero on a claim that is not an encounter (BHT06 RP)")
+    SCRUB_CLAIM_ID = ("scrub_claim_id", Severity.ERROR, None, None, "patient control number (CLM01) empty, over 20 characters, or not unique in the file")
+    SCRUB_LINE_CONTROL_NUMBER = ("scrub_line_control_number", Severity.ERROR, None, None, "line item control number (REF*6R) over 30 characters or repeated in the claim")
+    SCRUB_SERVICE_DATE = ("scrub_service_date", Severity.ERROR, None, None, "service date (DTP*472) missing, invalid, later than BHT04, or before birth")
+    SCRUB_DATE_SPAN = ("scrub_date_span", Severity.WARNING, None, None, "a date range (RD8) crosses calendar years")
+    SCRUB_STATEMENT_DATES = ("scrub_statement_dates", Severity.ERROR, None, None, "statement period (DTP*434) missing, reversed, or ending after BHT04")
+    SCRUB_DISCHARGE_HOUR = ("scrub_discharge_hour", Severity.WARNING, None, None, "discharge hour (DTP*096) is sent on an interim claim (CLM05-3 2 or 3)")
+
     def __init__(self, name: str, severity: Severity, ack: str | None, ack_code: str | None, description: str):
         self.id = name
         self.severity = severity

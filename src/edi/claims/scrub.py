@@ -31,36 +31,32 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import EdiError, Location, Severity
+from ..errors import EdiError, Finding, FindingCode, Location, Severity
 from ..model import Document, Segment
 from .objects import Claim, ClaimBatch, Party, Provider, Submission
 from .structure import BILLING, PATIENT, SUBSCRIBER, Structure
 
 
 @dataclass(frozen=True, slots=True)
-class ScrubFinding:
-    """One failed edit: which rule, on which claim and line, where."""
+class ScrubFinding(Finding):
+    """A finding of one scrub rule (its code, `FindingCode.SCRUB_*`), on which claim and line."""
 
-    rule: str  # a key of RULES
-    claim: int  # 0-based position of the claim in the document (the tables' `claim` key)
-    line: int | None  # 1-based position of the service line in its claim; None at claim level
-    location: Location
-    detail: str = ""
+    claim: int = 0  # 0-based position of the claim in the document (the tables' `claim` key)
+    line: int | None = None  # 1-based position of the service line in its claim; None at claim level
 
     @property
-    def severity(self) -> Severity:
-        return RULES[self.rule].severity
+    def rule(self) -> str:
+        """The rule's id, a key of RULES."""
+        return self.code.id.removeprefix("scrub_")
 
     @property
     def message(self) -> str:
-        text = RULES[self.rule].description + (f" ({self.detail})" if self.detail else "")
         where = f"claim {self.claim + 1}" + (f", line {self.line}" if self.line is not None else "")
-        return f"{text}, {where}, at {self.location}"
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.code.description}{detail}, {where}, at {self.location}"
 
     def to_dict(self) -> dict:
-        location = {k: getattr(self.location, k) for k in Location.__slots__ if getattr(self.location, k) is not None}
-        return {"rule": self.rule, "severity": self.severity.value, "claim": self.claim, "line": self.line,
-                "message": self.message, "location": location}
+        return {**Finding.to_dict(self), "rule": self.rule, "claim": self.claim, "line": self.line}
 
     def __str__(self) -> str:
         return f"{self.severity.value} {self.rule}: {self.message}"
@@ -68,20 +64,24 @@ class ScrubFinding:
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
-    severity: Severity
-    description: str
+    code: FindingCode
     check: Callable[["_Claim"], Iterable[tuple[Location | None, int | None, str]]]
+
+    id = property(lambda self: self.code.id.removeprefix("scrub_"))
+    severity = property(lambda self: self.code.severity)
+    description = property(lambda self: self.code.description)
 
 
 #: Every rule by id, in the order they run.
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: Severity, description: str):
-    """Register a check: a function of a `_Claim` yielding (location, line, detail)."""
+def rule(code: FindingCode):
+    """Register a check for a rule (its FindingCode): a function of a `_Claim` yielding
+    (location, line, detail)."""
     def register(check):
-        RULES[rule_id] = Rule(rule_id, severity, description, check)
+        entry = Rule(code, check)
+        RULES[entry.id] = entry
         return check
     return register
 
@@ -100,7 +100,7 @@ def _scrub(batch: ClaimBatch, today: datetime.date | None) -> list[ScrubFinding]
         view = _Claim(context, k, claim)
         for entry in RULES.values():
             for location, line, detail in entry.check(view):
-                findings.append(ScrubFinding(entry.id, k, line, location or view.clm.location, detail))
+                findings.append(ScrubFinding(entry.code, location or view.clm.location, detail, claim=k, line=line))
     return findings
 
 
@@ -205,7 +205,7 @@ def npi_is_valid(npi: str) -> bool:
     return (10 - total % 10) % 10 == int(npi[9])
 
 
-@rule("npi", Severity.ERROR, "NPI (NM108 XX) is not 10 digits starting 1 or 2 with a valid check digit")
+@rule(FindingCode.SCRUB_NPI)
 def check_npi(c: _Claim):
     for provider, line in c.providers():
         if provider.id_qualifier == "XX" and not npi_is_valid(provider.id):
@@ -218,14 +218,14 @@ PO_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|LOCK\s*BOX)\b", r
 TAXONOMY = re.compile(r"[0-9]{3}[0-9A-Z]{6}X")
 
 
-@rule("billing_npi", Severity.ERROR, "billing provider (2010AA) is not identified by an NPI (NM108 XX)")
+@rule(FindingCode.SCRUB_BILLING_NPI)
 def check_billing_npi(c: _Claim):
     provider = c.claim.billing_provider
     if provider is not None and provider.id_qualifier != "XX":
         yield _at(provider.location, 8), None, ""
 
 
-@rule("billing_address", Severity.ERROR, "billing provider address is a PO box or its ZIP code is not 9 digits")
+@rule(FindingCode.SCRUB_BILLING_ADDRESS)
 def check_billing_address(c: _Claim):
     provider = c.claim.billing_provider
     if provider is None:
@@ -241,14 +241,14 @@ def check_billing_address(c: _Claim):
         yield _at(n4.location if n4 is not None else address.location, 3), None, "N403"
 
 
-@rule("billing_tax_id", Severity.ERROR, "billing provider has no tax id (REF*EI or REF*SY)")
+@rule(FindingCode.SCRUB_BILLING_TAX_ID)
 def check_billing_tax_id(c: _Claim):
     provider = c.claim.billing_provider
     if provider is not None and not provider.tax_id:
         yield _at(provider.location), None, ""
 
 
-@rule("taxonomy", Severity.WARNING, "provider taxonomy code (PRV03) is not 3 digits, 6 letters or digits and X")
+@rule(FindingCode.SCRUB_TAXONOMY)
 def check_taxonomy(c: _Claim):
     for provider, line in c.providers():
         if provider.taxonomy and not TAXONOMY.fullmatch(provider.taxonomy):
@@ -257,7 +257,7 @@ def check_taxonomy(c: _Claim):
 
 # --- 4. required structure ---------------------------------------------------------------------
 
-@rule("required", Severity.ERROR, "a required part of the claim is missing")
+@rule(FindingCode.SCRUB_REQUIRED)
 def check_required(c: _Claim):
     parts = [("BHT", c.submission.created is not None), ("submitter 1000A", c.submission.submitter is not None),
              ("receiver 1000B", c.submission.receiver is not None),
@@ -273,7 +273,7 @@ def check_required(c: _Claim):
             yield c.claim.lines[n - 1].location, n, "service segment"
 
 
-@rule("hierarchy", Severity.ERROR, "HL levels are not numbered 1, 2, 3... or do not chain 20 -> 22 (-> 23)")
+@rule(FindingCode.SCRUB_HIERARCHY)
 def check_hierarchy(c: _Claim):
     s = c.s
     row = int(s.claim_level[c.k])
@@ -295,7 +295,7 @@ def check_hierarchy(c: _Claim):
         row = parent if zone in expected else -1
 
 
-@rule("line_numbers", Severity.ERROR, "service lines are not numbered 1, 2, 3... (LX01)")
+@rule(FindingCode.SCRUB_LINE_NUMBERS)
 def check_line_numbers(c: _Claim):
     for n, line in enumerate(c.claim.lines, 1):
         if line.number != n:
@@ -307,7 +307,7 @@ def check_line_numbers(c: _Claim):
 PATIENT_RELATIONSHIPS = {"01", "19", "20", "21", "39", "40", "53", "G8"}
 
 
-@rule("subscriber_patient", Severity.ERROR, "subscriber and patient levels disagree (SBR02, HL04, 2000C, PAT01)")
+@rule(FindingCode.SCRUB_SUBSCRIBER_PATIENT)
 def check_subscriber_patient(c: _Claim):
     subscriber, patient = c.level(SUBSCRIBER), c.level(PATIENT)
     if subscriber < 0:
@@ -331,7 +331,7 @@ def check_subscriber_patient(c: _Claim):
             yield _at(pat.location if pat is not None else c.hl(patient).location, 1), None, "PAT01"
 
 
-@rule("patient_demographics", Severity.ERROR, "patient birth date or gender (DMG) is missing, later than BHT04, or 150+ years before it")
+@rule(FindingCode.SCRUB_PATIENT_DEMOGRAPHICS)
 def check_patient_demographics(c: _Claim):
     person = c.patient()
     if person is None:
@@ -350,7 +350,7 @@ ICD10 = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
 POINTER_ELEMENTS = {"P": (7, 12), "D": (11, 4)}  # service element, highest pointer
 
 
-@rule("diagnosis_pointers", Severity.ERROR, "diagnosis pointer missing, repeated, or pointing at no diagnosis")
+@rule(FindingCode.SCRUB_DIAGNOSIS_POINTERS)
 def check_diagnosis_pointers(c: _Claim):
     if c.kind not in POINTER_ELEMENTS:
         return
@@ -367,7 +367,7 @@ def check_diagnosis_pointers(c: _Claim):
                 yield _at(service.location, element, m), n, ""
 
 
-@rule("diagnosis_qualifier", Severity.ERROR, "diagnosis qualifiers are not ABK then ABF (ICD-9 BK/BF are not accepted)")
+@rule(FindingCode.SCRUB_DIAGNOSIS_QUALIFIER)
 def check_diagnosis_qualifier(c: _Claim):
     pointed = c.claim.pointed_diagnoses
     for n, diagnosis in enumerate(pointed):
@@ -375,14 +375,14 @@ def check_diagnosis_qualifier(c: _Claim):
             yield _at(diagnosis.location, component=1), None, ""
 
 
-@rule("icd10_format", Severity.ERROR, "diagnosis code is not an ICD-10-CM code sent without its decimal point")
+@rule(FindingCode.SCRUB_ICD10_FORMAT)
 def check_icd10_format(c: _Claim):
     for diagnosis in c.claim.diagnoses:
         if not ICD10.fullmatch(diagnosis.code):
             yield _at(diagnosis.location, component=2), None, ""
 
 
-@rule("diagnosis_duplicate", Severity.ERROR, "a diagnosis code appears twice on the claim")
+@rule(FindingCode.SCRUB_DIAGNOSIS_DUPLICATE)
 def check_diagnosis_duplicate(c: _Claim):
     seen = set()
     for diagnosis in c.claim.diagnoses:
@@ -400,7 +400,7 @@ UNIT_BASES = {"P": {"UN", "MJ"}, "I": {"UN", "DA"}}
 UNITS_ELEMENT = {"SV1": 4, "SV2": 5, "SV3": 6}
 
 
-@rule("procedure_format", Severity.ERROR, "HC procedure code is neither a CPT nor a HCPCS Level II code")
+@rule(FindingCode.SCRUB_PROCEDURE_FORMAT)
 def check_procedure_format(c: _Claim):
     for n, (line, service) in enumerate(zip(c.claim.lines, c.services, strict=True), 1):
         procedure = line.procedure
@@ -409,7 +409,7 @@ def check_procedure_format(c: _Claim):
             yield _at(service.location, PROCEDURE_ELEMENT[service.id], 2), n, ""
 
 
-@rule("modifiers", Severity.ERROR, "procedure modifier is not 2 letters or digits, or repeats")
+@rule(FindingCode.SCRUB_MODIFIERS)
 def check_modifiers(c: _Claim):
     for n, (line, service) in enumerate(zip(c.claim.lines, c.services, strict=True), 1):
         if line.procedure is None:
@@ -419,7 +419,7 @@ def check_modifiers(c: _Claim):
                 yield _at(service.location, PROCEDURE_ELEMENT[service.id], m + 3), n, ""
 
 
-@rule("units", Severity.ERROR, "service units missing or not positive, or unit basis not UN (MJ, DA)")
+@rule(FindingCode.SCRUB_UNITS)
 def check_units(c: _Claim):
     for n, (line, service) in enumerate(zip(c.claim.lines, c.services, strict=True), 1):
         if service is None:
@@ -440,7 +440,7 @@ FREQUENCIES = {"P": {"1", "7", "8"}, "D": {"1", "7", "8"}, "I": set("012345789AB
 PLACE_ELEMENT = {"SV1": 5, "SV3": 3}
 
 
-@rule("place_of_service", Severity.ERROR, "place of service or facility code (CLM05-1/-2, SV105, SV303) not valid")
+@rule(FindingCode.SCRUB_PLACE_OF_SERVICE)
 def check_place_of_service(c: _Claim):
     clm = c.clm
     institutional = c.kind == "I"
@@ -454,13 +454,13 @@ def check_place_of_service(c: _Claim):
             yield _at(service.location, PLACE_ELEMENT[service.id]), n, ""
 
 
-@rule("frequency", Severity.ERROR, "claim frequency code (CLM05-3) is not valid for the claim type")
+@rule(FindingCode.SCRUB_FREQUENCY)
 def check_frequency(c: _Claim):
     if c.claim.frequency not in FREQUENCIES[c.kind]:
         yield _at(c.clm.location, 5, 3), None, ""
 
 
-@rule("replacement_reference", Severity.ERROR, "replacement or void (CLM05-3 7, 8) without the original's payer claim number (REF*F8)")
+@rule(FindingCode.SCRUB_REPLACEMENT_REFERENCE)
 def check_replacement_reference(c: _Claim):
     if c.claim.frequency in ("7", "8") and not c.claim.prior_claim_number:
         yield _at(c.clm.location, 5, 3), None, ""
@@ -468,14 +468,14 @@ def check_replacement_reference(c: _Claim):
 
 # --- 11. charges -------------------------------------------------------------------------------
 
-@rule("charge_total", Severity.ERROR, "claim charge (CLM02) does not equal the sum of the line charges")
+@rule(FindingCode.SCRUB_CHARGE_TOTAL)
 def check_charge_total(c: _Claim):
     charges = [line.charge for line in c.claim.lines]
     if c.claim.charge is not None and charges and None not in charges and sum(charges) != c.claim.charge:
         yield _at(c.clm.location, 2), None, f"difference {c.claim.charge - sum(charges)}"
 
 
-@rule("negative_charge", Severity.ERROR, "claim or line charge is negative")
+@rule(FindingCode.SCRUB_NEGATIVE_CHARGE)
 def check_negative_charge(c: _Claim):
     if c.claim.charge is not None and c.claim.charge < 0:
         yield _at(c.clm.location, 2), None, ""
@@ -484,7 +484,7 @@ def check_negative_charge(c: _Claim):
             yield _at(service.location, 3 if service.id == "SV2" else 2), n, ""
 
 
-@rule("zero_charge", Severity.WARNING, "claim charge is zero on a claim that is not an encounter (BHT06 RP)")
+@rule(FindingCode.SCRUB_ZERO_CHARGE)
 def check_zero_charge(c: _Claim):
     if c.claim.charge is not None and c.claim.charge == 0 and c.submission.claim_type != "RP":
         yield _at(c.clm.location, 2), None, ""
@@ -492,14 +492,14 @@ def check_zero_charge(c: _Claim):
 
 # --- 12. identifiers ---------------------------------------------------------------------------
 
-@rule("claim_id", Severity.ERROR, "patient control number (CLM01) empty, over 20 characters, or not unique in the file")
+@rule(FindingCode.SCRUB_CLAIM_ID)
 def check_claim_id(c: _Claim):
     claim_id = c.claim.claim_id
     if not claim_id or len(claim_id) > 20 or c.document.claim_ids[claim_id] > 1:
         yield _at(c.clm.location, 1), None, ""
 
 
-@rule("line_control_number", Severity.ERROR, "line item control number (REF*6R) over 30 characters or repeated in the claim")
+@rule(FindingCode.SCRUB_LINE_CONTROL_NUMBER)
 def check_line_control_number(c: _Claim):
     seen = set()
     for n, line in enumerate(c.claim.lines, 1):
@@ -511,7 +511,7 @@ def check_line_control_number(c: _Claim):
 
 # --- 13. dates ---------------------------------------------------------------------------------
 
-@rule("service_date", Severity.ERROR, "service date (DTP*472) missing, invalid, later than BHT04, or before birth")
+@rule(FindingCode.SCRUB_SERVICE_DATE)
 def check_service_date(c: _Claim):
     person = c.patient()
     born = person.birth_date if person is not None else None
@@ -525,7 +525,7 @@ def check_service_date(c: _Claim):
             yield _at(line.location), n, "DTP*472"
 
 
-@rule("date_span", Severity.WARNING, "a date range (RD8) crosses calendar years")
+@rule(FindingCode.SCRUB_DATE_SPAN)
 def check_date_span(c: _Claim):
     for n, line in enumerate(c.claim.lines, 1):
         if line.service_from and line.service_to and line.service_from.year != line.service_to.year:
@@ -535,7 +535,7 @@ def check_date_span(c: _Claim):
             yield None, None, f"DTP*{qualifier}"
 
 
-@rule("statement_dates", Severity.ERROR, "statement period (DTP*434) missing, reversed, or ending after BHT04")
+@rule(FindingCode.SCRUB_STATEMENT_DATES)
 def check_statement_dates(c: _Claim):
     if c.kind != "I":
         return
@@ -544,7 +544,7 @@ def check_statement_dates(c: _Claim):
         yield None, None, "DTP*434"
 
 
-@rule("discharge_hour", Severity.WARNING, "discharge hour (DTP*096) is sent on an interim claim (CLM05-3 2 or 3)")
+@rule(FindingCode.SCRUB_DISCHARGE_HOUR)
 def check_discharge_hour(c: _Claim):
     if c.kind == "I" and c.claim.frequency in ("2", "3"):
         s = c.s
