@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import datetime
 import json
 import os
@@ -40,10 +39,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import schema
-from .errors import EdiError, Finding, FindingCode, Location
+from .errors import EdiError, Finding, Location
 from .model import Document, Group, Interchange, Loop, Segment, Transaction
 from .remittance.objects import Party, Procedure
 from .writer import write
+from .values import ValueReader
 
 #: The states a claim or line can be in; "requested" is a 276 inquiry, which has no status yet.
 STATES = ("accepted", "rejected", "pending", "finalized", "other", "requested")
@@ -78,8 +78,6 @@ _ACTION_STATES = {"WQ": "accepted", "U": "rejected"}
 _LEVELS = {"22": "claim", "23": "claim", "PT": "claim", "21": "receiver", "19": "provider"}
 _ROLES = {"20": "payer", "21": "receiver", "19": "provider", "22": "subscriber", "23": "patient", "PT": "patient"}
 
-_AMOUNT = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
-_DATE = re.compile(r"\d{8}\Z")
 
 _DESCRIPTIONS: dict[str, dict[str, str]] = {"507": {}, "508": {}}
 
@@ -323,7 +321,7 @@ def _loop_root(txn: Transaction) -> Loop:
     return txn.root
 
 
-class _Reader:
+class _Reader(ValueReader):
     """Builds the entries of one 276/277 transaction; `findings` collects those of the entry
     being built."""
 
@@ -351,39 +349,6 @@ class _Reader:
         return entries
 
     # --- values ---------------------------------------------------------------------------------
-    def _finding(self, code: FindingCode, segment: Segment, j: int) -> None:
-        self.findings.append(Finding(code, dataclasses.replace(segment.location, element=j)))
-
-    def number(self, segment: Segment, j: int) -> Decimal | None:
-        """Element j as a number: None when empty, None and BAD_AMOUNT when not a number."""
-        text = segment[j]
-        if not text:
-            return None
-        if not _AMOUNT.match(text):
-            self._finding(FindingCode.BAD_AMOUNT, segment, j)
-            return None
-        return Decimal(text)
-
-    def amount(self, segment: Segment, j: int) -> Decimal | None:
-        """Element j as money, kept exact with AMOUNT_PRECISION when finer than cents."""
-        value = self.number(segment, j)
-        if value is not None and len(segment[j].partition(".")[2].rstrip("0")) > 2:
-            self._finding(FindingCode.AMOUNT_PRECISION, segment, j)
-        return value
-
-    def date(self, segment: Segment, j: int, text: str | None = None) -> datetime.date | None:
-        """Element j (or `text`, a part of it) as a CCYYMMDD date; None and BAD_DATE if not one."""
-        text = segment[j] if text is None else text
-        if not text:
-            return None
-        if _DATE.match(text):
-            try:
-                return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                pass
-        self._finding(FindingCode.BAD_DATE, segment, j)
-        return None
-
     def period(self, segments: list[Segment]) -> tuple[datetime.date | None, datetime.date | None]:
         """The DTP*472 service dates: D8 (one day) or RD8 (from-to)."""
         dtp = next((s for s in segments if s.id == "DTP" and s[1] == "472"), None)

@@ -28,14 +28,13 @@ import numpy as np
 from ..errors import EdiError, Finding, FindingCode, Location
 from ..model import Document, Segment
 from .structure import BILLING, CLAIM, LINE, PATIENT, SUBSCRIBER, Structure, structure, tag
+from ..values import ValueReader
 
 #: HI qualifiers of diagnosis codes (ICD-10 and, in 4010 files, ICD-9).
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN", "ZZ"})
 #: Those that service lines point at (SV107, SV311): the principal and other diagnoses.
 POINTED_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 PRINCIPAL_QUALIFIERS = frozenset({"ABK", "BK"})
-_AMOUNT = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
-_DATE = re.compile(r"\d{8}\Z")
 _RANGE = re.compile(r"\d{8}-\d{8}\Z")
 _TIME = re.compile(r"(\d{4}|\d{6})\Z")
 _HL, _LX, _NM1 = tag("HL"), tag("LX"), tag("NM1")
@@ -312,7 +311,7 @@ def read_files(paths: Sequence[str | os.PathLike], *, strict: bool = False) -> C
     return ClaimBatch([read_document(p, strict=strict) for p in paths], [os.fspath(p) for p in paths])
 
 
-class _Reader:
+class _Reader(ValueReader):
     """Builds the objects of one document's 837s and collects the findings about their values."""
 
     def __init__(self, attribution: Structure):
@@ -340,35 +339,6 @@ class _Reader:
         return range(e + 1, end)
 
     # --- values ------------------------------------------------------------------------------
-    def _finding(self, code: FindingCode, segment: Segment, j: int) -> None:
-        self.findings.append(Finding(code, dataclasses.replace(segment.location, element=j)))
-
-    def number(self, segment: Segment, j: int, *, money: bool = False) -> Decimal | None:
-        """Element j as a number: None when empty, None and BAD_AMOUNT when not a number; money
-        finer than cents is kept exact, with AMOUNT_PRECISION."""
-        text = segment[j]
-        if not text:
-            return None
-        if not _AMOUNT.match(text):
-            self._finding(FindingCode.BAD_AMOUNT, segment, j)
-            return None
-        if money and len(text.partition(".")[2].rstrip("0")) > 2:
-            self._finding(FindingCode.AMOUNT_PRECISION, segment, j)
-        return Decimal(text)
-
-    def date(self, segment: Segment, j: int, text: str | None = None) -> datetime.date | None:
-        """Element j (or `text` from it) as a CCYYMMDD date; None and BAD_DATE when it is not one."""
-        text = segment[j] if text is None else text
-        if not text:
-            return None
-        if _DATE.match(text):
-            try:
-                return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                pass
-        self._finding(FindingCode.BAD_DATE, segment, j)
-        return None
-
     def period(self, dtp: Segment) -> tuple[datetime.date | None, datetime.date | None] | None:
         """DTP03 as (from, to): D8 gives the date twice; None for other formats (TM, DT). A range
         that is not CCYYMMDD-CCYYMMDD reads as (None, None) with BAD_DATE, as in the tables."""

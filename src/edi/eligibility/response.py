@@ -34,9 +34,8 @@ from .. import schema
 from ..errors import Finding, FindingCode, Location
 from ..model import Document, Loop, Segment, Transaction
 from . import codes
+from ..values import ValueReader
 
-_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
-_DATE = re.compile(r"\d{8}\Z")
 #: Message text that hints at a prior authorization, precertification or referral rule.
 _AUTH_HINT = re.compile(r"AUTH|PRE-?CERT|REFERRAL", re.IGNORECASE)
 
@@ -456,7 +455,7 @@ def _loop_root(txn: Transaction) -> Loop:
     return txn.root
 
 
-class _Reader:
+class _Reader(ValueReader):
     """Builds the summaries of one 271 transaction. The source, receiver and subscriber levels
     are read once each and shared by the summaries below them."""
 
@@ -537,35 +536,6 @@ class _Reader:
         )
 
     # --- values ----------------------------------------------------------------------------------
-    def _finding(self, code: FindingCode, segment: Segment, j: int) -> None:
-        self.findings.append(Finding(code, dataclasses.replace(segment.location, element=j)))
-
-    def number(self, segment: Segment, j: int, *, money: bool = False) -> Decimal | None:
-        """Element j as a Decimal (None when empty; None and BAD_AMOUNT when not a number). Money
-        finer than cents is kept exact with AMOUNT_PRECISION."""
-        text = segment[j]
-        if not text:
-            return None
-        if not _NUMBER.match(text):
-            self._finding(FindingCode.BAD_AMOUNT, segment, j)
-            return None
-        if money and len(text.partition(".")[2].rstrip("0")) > 2:
-            self._finding(FindingCode.AMOUNT_PRECISION, segment, j)
-        return Decimal(text)
-
-    def date(self, segment: Segment, j: int, text: str | None = None) -> datetime.date | None:
-        """Element j (or `text`) as a CCYYMMDD date; None and BAD_DATE when it is not one."""
-        text = segment[j] if text is None else text
-        if not text:
-            return None
-        if _DATE.match(text):
-            try:
-                return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                pass
-        self._finding(FindingCode.BAD_DATE, segment, j)
-        return None
-
     def dates(self, segments: list[Segment]) -> Dates:
         """DTP01 -> a date (D8) or a (first, last) range (RD8); a repeated qualifier keeps the
         last, unreadable ones are findings."""

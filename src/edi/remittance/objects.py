@@ -18,20 +18,18 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
 from .. import schema
 from ..codes import CLAIM_STATUS, CarcCategory, carc_category
-from ..errors import EdiError, Finding, FindingCode, Location
+from ..errors import EdiError, Finding, Location
 from ..model import Document, Loop, Segment, Transaction
 from . import posting
 from .posting import PostingBuckets
+from ..values import ValueReader
 
-_AMOUNT = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
-_DATE = re.compile(r"\d{8}\Z")
 _REMARKS = {"MOA": range(3, 8), "MIA": (5, 20, 21, 22, 23)}  # elements that hold claim-level RARCs
 _CLAIM_DATES = {"232": "statement_from", "233": "statement_to", "050": "received"}
 _LINE_DATES = {"472": ("service_start", "service_end"), "150": ("service_start",), "151": ("service_end",)}
@@ -300,7 +298,7 @@ def _loop_root(txn: Transaction) -> Loop:
     return txn.root
 
 
-class _TransactionReader:
+class _TransactionReader(ValueReader):
     """Builds the objects of one 835 transaction and collects the findings about its values."""
 
     def __init__(self, txn: Transaction):
@@ -308,40 +306,6 @@ class _TransactionReader:
         self.findings: list[Finding] = []
 
     # --- values ------------------------------------------------------------------------------
-    def _finding(self, code: FindingCode, segment: Segment, j: int) -> None:
-        self.findings.append(Finding(code, dataclasses.replace(segment.location, element=j)))
-
-    def number(self, segment: Segment, j: int) -> Decimal | None:
-        """Element j as a number (a quantity): None when empty, None and BAD_AMOUNT when it is
-        not a number."""
-        text = segment[j]
-        if not text:
-            return None
-        if not _AMOUNT.match(text):
-            self._finding(FindingCode.BAD_AMOUNT, segment, j)
-            return None
-        return Decimal(text)
-
-    def amount(self, segment: Segment, j: int) -> Decimal | None:
-        """Element j as money: a number, kept exact with AMOUNT_PRECISION when finer than cents."""
-        value = self.number(segment, j)
-        if value is not None and len(segment[j].partition(".")[2].rstrip("0")) > 2:
-            self._finding(FindingCode.AMOUNT_PRECISION, segment, j)
-        return value
-
-    def date(self, segment: Segment, j: int) -> datetime.date | None:
-        """Element j as a CCYYMMDD date; None and BAD_DATE when it is not one."""
-        text = segment[j]
-        if not text:
-            return None
-        if _DATE.match(text):
-            try:
-                return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                pass
-        self._finding(FindingCode.BAD_DATE, segment, j)
-        return None
-
     # --- objects -----------------------------------------------------------------------------
     def remittance(self) -> Remittance:
         root = _loop_root(self.txn)
