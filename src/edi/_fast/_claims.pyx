@@ -12,6 +12,8 @@ from libc.string cimport memcmp
 
 cimport cython
 
+from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
+
 import numpy as np
 
 cdef enum:
@@ -21,7 +23,6 @@ cdef enum:
     MAX_SCALE = 6
 
 cdef int64_t NAT = INT64_MIN
-cdef int[13] DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
 cdef struct Span:
@@ -68,74 +69,6 @@ cdef Span locate(Index *x, int64_t i, int64_t j, int component, const unsigned c
     return s
 
 
-cdef int parse_number(const unsigned char *p, Py_ssize_t n, int scale, int64_t *out) noexcept nogil:
-    """An R number in units of 10**-scale, rounded half-even; returns its flags."""
-    cdef bint negative, sticky = False
-    cdef Py_ssize_t pos, digits
-    cdef int64_t unit = 1, limit, whole = 0, fraction = 0, value
-    cdef int dropped = 0, decimals = 0, d, q
-    out[0] = 0
-    if n == 0:
-        return ABSENT
-    for q in range(scale):
-        unit *= 10
-    limit = (INT64_MAX - unit) // unit
-    negative = p[0] == 45
-    pos = negative
-    while pos < n and 48 <= p[pos] <= 57:
-        whole = whole * 10 + (p[pos] - 48)
-        if whole > limit:
-            return BAD
-        pos += 1
-    digits = pos - negative
-    if pos < n and p[pos] == 46:
-        pos += 1
-        while pos < n and 48 <= p[pos] <= 57:
-            d = p[pos] - 48
-            if decimals < scale:
-                fraction = fraction * 10 + d
-            elif decimals == scale:
-                dropped = d
-            else:
-                sticky = sticky or d != 0
-            decimals += 1
-            pos += 1
-    if pos != n or digits + decimals == 0:
-        return BAD
-    for q in range(decimals, scale):
-        fraction *= 10
-    value = whole * unit + fraction
-    if dropped > 5 or (dropped == 5 and (sticky or value & 1)):
-        value += 1
-    out[0] = -value if negative else value
-    return INEXACT if dropped != 0 or sticky else 0
-
-
-cdef int64_t parse_date(const unsigned char *p, Py_ssize_t n) noexcept nogil:
-    """Days since 1970-01-01 of a CCYYMMDD date, or NAT when it is not a valid one."""
-    cdef Py_ssize_t q
-    cdef int64_t y, m, d, era, yoe, doy
-    cdef bint leap
-    if n != 8:
-        return NAT
-    for q in range(8):
-        if p[q] < 48 or p[q] > 57:
-            return NAT
-    y = (p[0] - 48) * 1000 + (p[1] - 48) * 100 + (p[2] - 48) * 10 + (p[3] - 48)
-    m = (p[4] - 48) * 10 + (p[5] - 48)
-    d = (p[6] - 48) * 10 + (p[7] - 48)
-    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-    if y < 1 or m < 1 or m > 12 or d < 1 or d > DAYS_IN_MONTH[m] or (m == 2 and d == 29 and not leap):
-        return NAT
-    # Days from civil (H. Hinnant): March-based years make the leap day the last of the year.
-    if m <= 2:
-        y -= 1
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5 + d - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-
-
 cdef class _Rows:
     """The index as raw pointers, and the rows (segments, elements) checked against it."""
     cdef Index x
@@ -162,6 +95,13 @@ cdef class _Rows:
         self.x.elem_offset = &elem_offset[0] if elem_offset.shape[0] else NULL
 
 
+cdef inline uint8_t number_flags(int parsed, bint absent) noexcept nogil:
+    """The twin's flags (ABSENT, BAD, INEXACT) of what `parse_number` returned."""
+    if absent:
+        return ABSENT
+    return BAD if parsed == NUMBER_BAD else INEXACT if parsed == NUMBER_INEXACT else 0
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def numbers(index, segments, elements, int component, bytes separator, int scale):
@@ -182,7 +122,7 @@ def numbers(index, segments, elements, int component, bytes separator, int scale
     with nogil:
         for r in range(n):
             s = locate(&rows.x, rows.segments[r], rows.elements[r], component, sep, sep_len)
-            f[r] = parse_number(rows.x.buf + s.start, s.end - s.start, scale, &v[r])
+            f[r] = number_flags(parse_number(rows.x.buf + s.start, s.end - s.start, scale, &v[r]), s.end == s.start)
     return values, flags
 
 

@@ -15,6 +15,8 @@ from libc.string cimport memcmp
 
 cimport cython
 
+from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
+
 import numpy as np
 
 from edi._py.remit import KEYS, LAYOUTS, TABLES
@@ -29,7 +31,6 @@ cdef enum:
 cdef int64_t NAT = INT64_MIN
 cdef int64_t MAX_WHOLE = (0x7FFFFFFFFFFFFFFF - 100) // 100
 cdef uint32_t FOLD = 0xDFDFDF
-cdef int[13] DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 cdef int[5] MOA_REMARKS = [3, 4, 5, 6, 7]
 cdef int[5] MIA_REMARKS = [5, 20, 21, 22, 23]
 
@@ -144,10 +145,10 @@ cdef class _Extractor:
         cdef int issue
         if s.start == s.end:
             return 0
-        issue = parse_cents(&self.buf[s.start], s.end - s.start, &cents)
+        issue = parse_number(&self.buf[s.start], s.end - s.start, 2, &cents)
         if issue:
-            self.issues.append((i, j, issue))
-        if issue != BAD_AMOUNT:
+            self.issues.append((i, j, BAD_AMOUNT if issue == NUMBER_BAD else INEXACT))
+        if issue != NUMBER_BAD:
             rows.money[r, slot] = cents
             rows.nulls[r, slot] = 0
         return 0
@@ -295,66 +296,6 @@ cdef class _Extractor:
             self.transaction(t, firsts[t], lasts[t])
         rows = (self.payments, self.claims, self.lines, self.adjustments, self.remarks, self.plbs)
         return {name: r.trimmed() for name, r in zip(TABLES, rows)}, self.issues
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef int parse_cents(const unsigned char *p, Py_ssize_t n, int64_t *out) noexcept:
-    """An X12 R amount in cents; returns 0, INEXACT (rounded half-even) or BAD_AMOUNT."""
-    cdef bint negative = n > 0 and p[0] == 45, sticky = False
-    cdef Py_ssize_t pos = negative, digits
-    cdef int64_t whole = 0, fraction = 0, cents
-    cdef int dropped = 0, decimals = 0, d
-    while pos < n and 48 <= p[pos] <= 57:
-        whole = whole * 10 + (p[pos] - 48)
-        if whole > MAX_WHOLE:
-            return BAD_AMOUNT
-        pos += 1
-    digits = pos - negative
-    if pos < n and p[pos] == 46:
-        pos += 1
-        while pos < n and 48 <= p[pos] <= 57:
-            d = p[pos] - 48
-            if decimals < 2:
-                fraction = fraction * 10 + d
-            elif decimals == 2:
-                dropped = d
-            else:
-                sticky = sticky or d != 0
-            decimals += 1
-            pos += 1
-    if pos != n or digits + decimals == 0:
-        return BAD_AMOUNT
-    cents = whole * 100 + fraction * (100 if decimals == 0 else 10 if decimals == 1 else 1)
-    if dropped > 5 or (dropped == 5 and (sticky or cents & 1)):
-        cents += 1
-    out[0] = -cents if negative else cents
-    return INEXACT if dropped != 0 or sticky else 0
-
-
-cdef int64_t parse_date(const unsigned char *p, Py_ssize_t n) noexcept:
-    """Days since 1970-01-01 of a CCYYMMDD date, or NAT when it is not a valid one."""
-    cdef Py_ssize_t q
-    cdef int64_t y, m, d, era, yoe, doy
-    cdef bint leap
-    if n != 8:
-        return NAT
-    for q in range(8):
-        if p[q] < 48 or p[q] > 57:
-            return NAT
-    y = (p[0] - 48) * 1000 + (p[1] - 48) * 100 + (p[2] - 48) * 10 + (p[3] - 48)
-    m = (p[4] - 48) * 10 + (p[5] - 48)
-    d = (p[6] - 48) * 10 + (p[7] - 48)
-    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-    if y < 1 or m < 1 or m > 12 or d < 1 or d > DAYS_IN_MONTH[m] or (m == 2 and d == 29 and not leap):
-        return NAT
-    # Days from civil (H. Hinnant): March-based years make the leap day the last of the year.
-    if m <= 2:
-        y -= 1
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5 + d - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 def extract_835(index, firsts, lasts):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import values
 from .remit import NAT, element_spans, parse_date
 
 ABSENT, BAD, INEXACT = 1, 2, 4
@@ -30,38 +31,8 @@ def parse_number(raw: bytes, scale: int) -> tuple[int, int]:
         return 0, ABSENT
     if not 0 <= scale <= MAX_SCALE:
         raise ValueError("scale out of range")
-    unit = 10**scale
-    limit = (2**63 - 1 - unit) // unit  # whole * unit + unit fits an int64
-    n = len(raw)
-    negative = raw[0] == 0x2D
-    pos = int(negative)
-    whole = 0
-    while pos < n and 0x30 <= raw[pos] <= 0x39:
-        whole = whole * 10 + raw[pos] - 0x30
-        if whole > limit:
-            return 0, BAD
-        pos += 1
-    digits = pos - negative
-    fraction = dropped = decimals = 0
-    sticky = False
-    if pos < n and raw[pos] == 0x2E:
-        pos += 1
-        while pos < n and 0x30 <= raw[pos] <= 0x39:
-            d = raw[pos] - 0x30
-            if decimals < scale:
-                fraction = fraction * 10 + d
-            elif decimals == scale:
-                dropped = d
-            else:
-                sticky = sticky or d != 0
-            decimals += 1
-            pos += 1
-    if pos != n or digits + decimals == 0:
-        return 0, BAD
-    value = whole * unit + fraction * 10 ** max(scale - decimals, 0)
-    if dropped > 5 or (dropped == 5 and (sticky or value & 1)):
-        value += 1
-    return (-value if negative else value), (INEXACT if dropped or sticky else 0)
+    value, parsed = values.parse_number(raw, scale)
+    return value, BAD if parsed == values.NUMBER_BAD else INEXACT if parsed == values.NUMBER_INEXACT else 0
 
 
 def numbers(index, segments, elements, component: int, separator: bytes, scale: int):

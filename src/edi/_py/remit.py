@@ -31,10 +31,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-NAT = int(np.iinfo(np.int64).min)
+from .values import NOT_A_DATE as NAT
+from .values import NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
+
 INEXACT, BAD_AMOUNT, BAD_DATE = 1, 2, 3
-#: An amount's whole part is bounded so that whole * 100 + 100 fits in an int64.
-MAX_WHOLE = (2**63 - 1 - 100) // 100
 #: Upper bounds of rows per segment (for sizing the outputs before the walk).
 MAX_CAS_TRIPLES = 6
 MAX_PLB_PAIRS = 6
@@ -157,7 +157,8 @@ class _Extractor:
         raw = self.element(i, j)
         if not raw:
             return
-        cents, issue = parse_cents(raw)
+        cents, parsed = parse_number(raw, 2)
+        issue = BAD_AMOUNT if parsed == NUMBER_BAD else INEXACT if parsed == NUMBER_INEXACT else 0
         if issue:
             self.issues.append((i, j, issue))
         if issue != BAD_AMOUNT:
@@ -270,57 +271,3 @@ def element_spans(index, segments, elements, component: int, separator: bytes):
             b = b if at < 0 else at
         start[r], end[r] = a, b
     return start, end
-
-
-def parse_cents(raw: bytes) -> tuple[int, int]:
-    """(cents, issue) of an X12 R amount (an optional minus, digits with an optional decimal
-    point, nothing else): issue 0, INEXACT (more than two decimals that are not all zero; the
-    cents are rounded half-even) or BAD_AMOUNT (not such a number, or too large)."""
-    n = len(raw)
-    negative = n > 0 and raw[0] == 0x2D  # "-"
-    pos = int(negative)
-    whole = 0
-    while pos < n and 0x30 <= raw[pos] <= 0x39:
-        whole = whole * 10 + raw[pos] - 0x30
-        if whole > MAX_WHOLE:
-            return 0, BAD_AMOUNT
-        pos += 1
-    digits = pos - negative
-    fraction = dropped = decimals = 0
-    sticky = False
-    if pos < n and raw[pos] == 0x2E:  # "."
-        pos += 1
-        while pos < n and 0x30 <= raw[pos] <= 0x39:
-            d = raw[pos] - 0x30
-            if decimals < 2:
-                fraction = fraction * 10 + d
-            elif decimals == 2:
-                dropped = d
-            else:
-                sticky = sticky or d != 0
-            decimals += 1
-            pos += 1
-    if pos != n or digits + decimals == 0:
-        return 0, BAD_AMOUNT
-    cents = whole * 100 + fraction * (100 if decimals == 0 else 10 if decimals == 1 else 1)
-    if dropped > 5 or (dropped == 5 and (sticky or cents & 1)):
-        cents += 1
-    return (-cents if negative else cents), (INEXACT if dropped or sticky else 0)
-
-
-DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def parse_date(raw: bytes) -> int:
-    """Days since 1970-01-01 of a CCYYMMDD date, or NAT when it is not a valid one."""
-    if len(raw) != 8 or not all(0x30 <= b <= 0x39 for b in raw):
-        return NAT
-    y, m, d = int(raw[:4]), int(raw[4:6]), int(raw[6:])
-    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-    if y < 1 or not 1 <= m <= 12 or not 1 <= d <= DAYS_IN_MONTH[m] or (m == 2 and d == 29 and not leap):
-        return NAT
-    # Days from civil (H. Hinnant): March-based years make the leap day the last of the year.
-    y -= m <= 2
-    era, yoe = divmod(y, 400)
-    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5 + d - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468

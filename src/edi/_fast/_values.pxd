@@ -1,0 +1,78 @@
+# cython: language_level=3
+"""Number and date parsing shared by the native kernels (inline, so each kernel compiles its own
+copy without a module of its own). Twinned by `edi._py.values`."""
+from libc.stdint cimport INT64_MAX, INT64_MIN, int64_t
+
+cdef enum:
+    NUMBER_BAD = 1  # not an X12 R number, or too large
+    NUMBER_INEXACT = 2  # more decimals than the scale, not all zero: rounded half-even
+
+
+
+cdef inline int parse_number(const unsigned char *p, Py_ssize_t n, int scale, int64_t *out) noexcept nogil:
+    """An X12 R number (optional minus, digits, optional point: nothing else) in units of
+    10**-scale, rounded half-even, into out[0]; returns 0, NUMBER_INEXACT or NUMBER_BAD."""
+    cdef bint negative, sticky = False
+    cdef Py_ssize_t pos, digits
+    cdef int64_t unit = 1, limit, whole = 0, fraction = 0, value
+    cdef int dropped = 0, decimals = 0, d, q
+    out[0] = 0
+    for q in range(scale):
+        unit *= 10
+    limit = (INT64_MAX - unit) // unit
+    negative = n > 0 and p[0] == 45
+    pos = negative
+    while pos < n and 48 <= p[pos] <= 57:
+        whole = whole * 10 + (p[pos] - 48)
+        if whole > limit:
+            return NUMBER_BAD
+        pos += 1
+    digits = pos - negative
+    if pos < n and p[pos] == 46:
+        pos += 1
+        while pos < n and 48 <= p[pos] <= 57:
+            d = p[pos] - 48
+            if decimals < scale:
+                fraction = fraction * 10 + d
+            elif decimals == scale:
+                dropped = d
+            else:
+                sticky = sticky or d != 0
+            decimals += 1
+            pos += 1
+    if pos != n or digits + decimals == 0:
+        return NUMBER_BAD
+    for q in range(decimals, scale):
+        fraction *= 10
+    value = whole * unit + fraction
+    if dropped > 5 or (dropped == 5 and (sticky or value & 1)):
+        value += 1
+    out[0] = -value if negative else value
+    return NUMBER_INEXACT if dropped != 0 or sticky else 0
+
+
+cdef inline int64_t parse_date(const unsigned char *p, Py_ssize_t n) noexcept nogil:
+    """Days since 1970-01-01 of a CCYYMMDD date, or INT64_MIN (numpy's NaT) when it is not a
+    valid one."""
+    cdef Py_ssize_t q
+    cdef int64_t y, m, d, era, yoe, doy, days_in_month
+    cdef bint leap
+    if n != 8:
+        return INT64_MIN
+    for q in range(8):
+        if p[q] < 48 or p[q] > 57:
+            return INT64_MIN
+    y = (p[0] - 48) * 1000 + (p[1] - 48) * 100 + (p[2] - 48) * 10 + (p[3] - 48)
+    m = (p[4] - 48) * 10 + (p[5] - 48)
+    d = (p[6] - 48) * 10 + (p[7] - 48)
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days_in_month = 29 if m == 2 else 30 if m == 4 or m == 6 or m == 9 or m == 11 else 31
+    if y < 1 or m < 1 or m > 12 or d < 1 or d > days_in_month or (m == 2 and d == 29 and not leap):
+        return INT64_MIN
+    # Days from civil (H. Hinnant): March-based years make the leap day the last of the year.
+    if m <= 2:
+        y -= 1
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
