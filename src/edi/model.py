@@ -279,6 +279,17 @@ class Transaction(Container):
         self._schema = schema
         self._loops = self._root = None
 
+    def fallback_root(self) -> "Loop | None":
+        """The loop tree; when the version this set names has no schema of ours, read with the
+        one guide of its set id and X12 version (`schema.fallback`), if there is one."""
+        if self.root is None and self.index is not None:
+            from . import schema
+
+            guide = schema.fallback(self.version, self.set_id)
+            if guide is not None:
+                self.use_schema(guide)
+        return self.root
+
     @property
     def schema(self):
         """The implementation guide's schema (by GS08 and ST01, BHT02 for 278, unless

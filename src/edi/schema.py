@@ -182,6 +182,15 @@ def find(version: str, set_id: str, bht02: str | None = None) -> Schema | None:
     return load(candidates[0]["file"]) if candidates else None
 
 
+def fallback(version: str, set_id: str) -> Schema | None:
+    """The guide to read a set with when its version names none we have ("5010", 005010X221
+    without A1, a masked version): the one guide of its set id in the same X12 version (4010 for
+    004010 versions, else 5010), if there is exactly one."""
+    major = "004010" if version.startswith("004010") else "005010"
+    candidates = [e for e in _catalog() if e["st01"] == set_id and e["gs08"].startswith(major)]
+    return load(candidates[0]["file"]) if len(candidates) == 1 else None
+
+
 @dataclass(eq=False)
 class Tables:
     """The matching rules of a schema flattened into arrays (CSR style), so that both loop

@@ -30,7 +30,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import schema
 from ..errors import Finding, FindingCode, Location
 from ..model import Document, Loop, Segment, Transaction
 from . import codes
@@ -449,10 +448,7 @@ def _loop_root(txn: Transaction) -> Loop:
     """The loop tree of a 271, with the fallback guide when the transaction names none we have."""
     if txn.index is None:
         raise ValueError("271s are read from bytes: read a built document with edi.read(edi.write(doc))")
-    if txn.root is None:
-        guide = "004010X092A1" if txn.version.startswith("004010") else "005010X279A1"
-        txn.use_schema(schema.find(guide, "271"))
-    return txn.root
+    return txn.fallback_root()
 
 
 class _Reader(ValueReader):

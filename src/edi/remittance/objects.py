@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from .. import schema
 from ..codes import CLAIM_STATUS, CarcCategory, carc_category
 from ..errors import EdiError, Finding, Location
 from ..model import Document, Loop, Segment, Transaction
@@ -292,10 +291,7 @@ def _loop_root(txn: Transaction) -> Loop:
     """The loop tree of an 835, with the fallback guide when the transaction names none we have."""
     if txn.index is None:
         raise EdiError("remittances are read from bytes: read a built document with edi.read(edi.write(doc))")
-    if txn.root is None:
-        guide = "004010X091A1" if txn.version.startswith("004010") else "005010X221A1"
-        txn.use_schema(schema.find(guide, "835"))
-    return txn.root
+    return txn.fallback_root()
 
 
 class _TransactionReader(ValueReader):
