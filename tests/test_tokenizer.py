@@ -532,3 +532,14 @@ def test_hostile_inputs_end_quickly_with_one_finding_or_error():
     doc = edi.read(b"ST*835*1~" + b"~" * 100_000 + b"SE*2*1~")
     empty = [f for f in doc.findings if f.code == F.EMPTY_SEGMENT]
     assert len(empty) == 1 and "100000 in all" in empty[0].detail
+
+
+@pytest.mark.parametrize("name", ["LISA", "ISA"])
+def test_isa_inside_a_segment_is_not_a_header(name):
+    """A headerless file whose data holds "ISA" (a name like LISA, or an element ISA) followed by
+    enough separators keeps every segment: the text is not taken for an interchange header."""
+    stars = "*" * 20
+    text = f"ST*837*0001~NM1*IL*1*{name}*DOE{stars}~REF*SY*1~SE*4*0001~".encode()
+    index = edi.tokenize(text)
+    assert len(index) == text.count(b"~")
+    assert [index.segment_id(i) for i in range(len(index))] == ["ST", "NM1", "REF", "SE"]

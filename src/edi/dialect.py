@@ -71,10 +71,19 @@ def is_separator_byte(byte: int) -> bool:
 
 
 def find_next_isa(buf: bytes, pos: int) -> int:
-    """Offset of the next "ISA" header at or after `pos`, or -1."""
+    """Offset of the next "ISA" header at or after `pos`, or -1. A header starts where the scan
+    does or after a segment's end: "ISA" after a letter or digit ("LISA") or after its own
+    element separator ("NM1*IL*1*ISA*") is text inside a segment, not a header."""
+    start = pos
     while True:
         pos = buf.find(b"ISA", pos)
-        if pos < 0 or looks_like_isa(buf, pos):
+        if pos < 0:
+            return pos
+        before = buf[pos - 1] if pos > start else None
+        inside = before is not None and (
+            (chr(before).isalnum() and before < 0x80) or (pos + 3 < len(buf) and before == buf[pos + 3])
+        )
+        if not inside and looks_like_isa(buf, pos):
             return pos
         pos += 3
 
