@@ -18,7 +18,7 @@ import datetime as _dt
 
 from .errors import Finding, Severity
 from .model import Document, Group, Interchange, Segment, Transaction
-from .validate import interchange_findings, loop_id, validate_transaction
+from .validate import findings_by_set, interchange_findings, loop_id
 from .writer import write
 
 #: IK403 codes whose IK404 copies the bad value (the others have no value to copy).
@@ -90,8 +90,8 @@ def _ack_group(group: Group, number: int) -> Transaction:
     header = group.header
     body = [Segment.build("AK1", *(header[j] for j in (1, 6, 8)))] if header is not None else [Segment.build("AK1", "", "")]
     accepted = 0
-    for txn in group.transactions:
-        segments, verdict = _ack_transaction(txn)
+    for txn, found in zip(group.transactions, findings_by_set(group.transactions)):
+        segments, verdict = _ack_transaction(txn, found)
         body.extend(segments)
         accepted += verdict == "A"
     received = len(group.transactions)
@@ -105,9 +105,10 @@ def _ack_group(group: Group, number: int) -> Transaction:
     return Transaction.build("999", f"{number:04d}", body, "005010X231A1")
 
 
-def _ack_transaction(txn: Transaction) -> tuple[list[Segment], str]:
-    """AK2, the IK3/IK4 loops and IK5 for one received transaction set, and its verdict."""
-    findings = [f for f in txn.findings + validate_transaction(txn) if f.severity is Severity.ERROR]
+def _ack_transaction(txn: Transaction, validated: list[Finding]) -> tuple[list[Segment], str]:
+    """AK2, the IK3/IK4 loops and IK5 for one received transaction set (its envelope findings
+    and `validated`, what validation found in it), and its verdict."""
+    findings = [f for f in txn.findings + validated if f.severity is Severity.ERROR]
     ak2 = Segment.build("AK2", txn.set_id, txn.control_number, *([txn.header[3]] if txn.header[3] else []))
     out = [ak2]
     loops = txn.loops

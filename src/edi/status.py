@@ -178,8 +178,28 @@ class Status:
         return self.segment.location
 
 
+class _WithStatuses:
+    """What a claim's and a line's status share: their state, codes and place, from
+    `statuses`, `set_id` and `segment`."""
+
+    __slots__ = ()
+
+    @property
+    def state(self) -> str:
+        return _state(self.statuses, self.set_id)
+
+    @property
+    def codes(self) -> list[StatusCode]:
+        """Every status code of every STC, in order."""
+        return [code for status in self.statuses for code in status.codes]
+
+    @property
+    def location(self) -> Location:
+        return self.segment.location
+
+
 @dataclass(eq=False, slots=True)
-class LineStatus:
+class LineStatus(_WithStatuses):
     """One service line (2220D/E of a 277, 2210D/E of a 276) and its statuses."""
 
     procedure: Procedure  # SVC01
@@ -195,24 +215,12 @@ class LineStatus:
     set_id: str  # 276 (a line asked about) or 277
     segment: Segment = field(repr=False)  # the SVC
 
-    @property
-    def state(self) -> str:
-        return _state(self.statuses, self.set_id)
-
-    @property
-    def codes(self) -> list[StatusCode]:
-        return [code for status in self.statuses for code in status.codes]
-
-    @property
-    def location(self) -> Location:
-        return self.segment.location
-
     def __repr__(self) -> str:  # no identifiers: they may point at a patient
         return f"<LineStatus {self.state} {' '.join(map(str, self.codes)) or '(no status)'}>"
 
 
 @dataclass(eq=False, slots=True)
-class ClaimStatus:
+class ClaimStatus(_WithStatuses):
     """The status of one claim (level "claim"), or of everything a receiver or provider sent
     (level "receiver" or "provider", 2200B/2200C), as one 277 or 277CA gives it; or one
     inquiry of a 276 (state "requested")."""
@@ -231,15 +239,6 @@ class ClaimStatus:
     lines: list[LineStatus]
     findings: list[Finding]  # values that could not be read
     segment: Segment = field(repr=False)  # the TRN
-
-    @property
-    def state(self) -> str:
-        return _state(self.statuses, self.set_id)
-
-    @property
-    def codes(self) -> list[StatusCode]:
-        """Every status code of every STC, in order."""
-        return [code for status in self.statuses for code in status.codes]
 
     @property
     def action(self) -> str:
@@ -268,10 +267,6 @@ class ClaimStatus:
     provider = property(lambda self: self.parties.get("provider"), doc="2100C NM1")
     patient = property(lambda self: self.parties.get("patient") or self.parties.get("subscriber"),
                        doc="the patient's NM1: the dependent's, else the subscriber's")
-
-    @property
-    def location(self) -> Location:
-        return self.segment.location
 
     def __repr__(self) -> str:  # no trace or names: they may identify a patient
         codes = " ".join(map(str, self.codes)) or "(no status)"

@@ -107,9 +107,14 @@ def validate_transaction(txn: Transaction) -> list[Finding]:
 
 
 def validate_transactions(transactions) -> list[Finding]:
-    """The findings of transaction sets as read (SNIP 1-2), set by set, each in segment order.
-    Sets that share an index, a schema and delimiters are checked as one `_Batch`: every check
-    runs once over all their segments, not once per set."""
+    """The findings of transaction sets as read (SNIP 1-2), set by set, each in segment order."""
+    return [f for found in findings_by_set(transactions) for f in found]
+
+
+def findings_by_set(transactions) -> list[list[Finding]]:
+    """The findings of each transaction set, in segment order. Sets that share an index, a
+    schema and delimiters are checked as one `_Batch`: every check runs once over all their
+    segments, not once per set."""
     results: list[list[Finding]] = [[] for _ in transactions]
     batches: dict = {}
     for n, txn in enumerate(transactions):
@@ -130,7 +135,7 @@ def validate_transactions(transactions) -> list[Finding]:
             results[members[t]].append(finding)
     for found in results:
         found.sort(key=lambda f: (f.location.set_position or 0, f.location.element or 0))
-    return [f for found in results for f in found]
+    return results
 
 
 # --- schema rules as arrays ------------------------------------------------------------------
