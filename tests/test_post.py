@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -165,12 +166,30 @@ def test_rerun_writes_the_same_bytes_and_replaces_stale_outputs(inputs, tmp_path
 
 
 def test_jobs_1_and_2_write_the_same_bytes(inputs, tmp_path, backend):
-    """Workers are spawned processes told which kernels to use; each file's outputs are its own."""
+    """Workers are told which kernels to use; each file's outputs are its own."""
     assert post._active_backend() == backend
     one = post_files([inputs], tmp_path / "one", format="csv", jobs=1)
     two = post_files([inputs], tmp_path / "two", format="csv", jobs=2)
     assert one.to_dict() == two.to_dict()
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+
+
+@pytest.mark.skipif(post.START_METHOD != "fork", reason="the patched function reaches forked workers only")
+def test_a_worker_that_dies_fails_its_file_only(inputs, tmp_path, monkeypatch, backend):
+    post_file = post._post_file
+
+    def die_on_b(job):
+        if job.name == "sub/b.835":
+            os._exit(3)
+        return post_file(job)
+
+    monkeypatch.setattr(post, "_post_file", die_on_b)
+    summary = post_files([inputs], tmp_path, format="csv", jobs=2)
+    failed = {f.name: f.error for f in summary.failed}
+    assert failed.pop("sub/b.835") == {"class": "WorkerDied",
+                                       "message": "the worker process posting it ended (exit code 3)"}
+    assert set(failed) == set(BAD)  # the worker that took b's place posted the rest
+    assert {f.name for f in summary.files if f.ok} == set(GOOD) - {"sub/b.835"}
 
 
 def test_a_failing_write_leaves_no_partial_file(inputs, tmp_path, monkeypatch, backend):
