@@ -234,6 +234,7 @@ def test_rows_keys_and_text():
         "source": 0, "transaction": 0, "control_number": "0001", "handling": "I", "amount_cents": 10000,
         "credit_debit": "C", "method": "CHK", "payment_date": datetime.date(2024, 1, 5), "trace_number": "TRACE1",
         "payer_id": "1999999999", "payer_name": "A PAYER", "payee_name": "A PAYEE", "payee_id": "1234567890",
+        "claims_paid_cents": 9000, "provider_adjustment_cents": -400,  # 100.00 - 10.00; -5.00 + 1.00
         "byte_offset": x835(*BODY).index(b"BPR"), "segment_number": number(BODY, 0)}
     claim = tables["claims"][0]
     assert {k: claim[k] for k in ("claim", "patient_control_number", "status", "charge_cents", "paid_cents",
@@ -244,6 +245,11 @@ def test_rows_keys_and_text():
         "facility_code": "11", "frequency": "1", "statement_from": datetime.date(2024, 1, 1),
         "statement_to": datetime.date(2024, 1, 2), "received": datetime.date(2024, 1, 3)}
     assert tables["claims"][1]["patient_responsibility_cents"] is None
+    # The sums balancing uses: all CAS of a claim (OA 5.00 at claim level, 30.00 and 20.00 on its
+    # lines), the PR ones among them, and each line's.
+    assert tables["claims"].column("adjustment_cents").tolist() == [5500, 0]
+    assert tables["claims"].column("pr_adjustment_cents").tolist() == [1500, 0]
+    assert tables["service_lines"].column("adjustment_cents").tolist() == [3000, 2000, 0]
     lines = list(tables["service_lines"].rows())
     assert [(x["claim"], x["line"], x["procedure_qualifier"], x["procedure_code"], x["modifier_1"], x["modifier_2"],
              x["modifier_3"], x["revenue_code"], x["original_procedure_code"], x["line_control_number"],
@@ -455,6 +461,8 @@ def oracle(doc: edi.Document) -> dict:
         bad_claims=[n for n, c in enumerate(claims) if c["charge"] - c["cas"] != c["paid"]],
         bad_pr=[n for n, c in enumerate(claims) if c["pr"] != c["pr_cas"] and not c["reversal"]],
         bad_lines=[n for n, x in enumerate(lines) if x["charge"] - x["cas"] != x["paid"]],
+        claim_cas=[c["cas"] for c in claims], claim_pr_cas=[c["pr_cas"] for c in claims],
+        line_cas=[x["cas"] for x in lines],
     )
     return out
 
@@ -490,6 +498,9 @@ def test_corpus_835s_agree_with_the_oracle(path):
         ("svc03", "service_lines", "paid_cents"), ("b6", "service_lines", "allowed_cents"),
         ("cas", "adjustments", "amount_cents"), ("plb", "provider_adjustments", "amount_cents")]}
     assert sums == {key: expected[key] for key in sums}
+    assert tables["claims"].column("adjustment_cents").tolist() == expected["claim_cas"]
+    assert tables["claims"].column("pr_adjustment_cents").tolist() == expected["claim_pr_cas"]
+    assert tables["service_lines"].column("adjustment_cents").tolist() == expected["line_cas"]
     decode = lambda values: [v.decode("utf-8", "surrogateescape") for v in values]  # noqa: E731
     assert tables["claims"].column("patient_control_number").tolist() == decode(expected["pcn"])
     assert tables["service_lines"].column("procedure_code").tolist() == decode(expected["codes"])

@@ -1,19 +1,21 @@
-# cython: language_level=3
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
 """Native 835 column extractor: the kernel behind `edi.remittance.tables`.
 
 Same contract as the pure-Python twin `edi._py.remit` (same arguments, arrays and issues; the
-tests require identical results). One pass over each transaction's segment tags; elements are
-located through the index's CSR arrays and read in place: amounts are parsed to int64 cents and
-dates to days straight from the bytes, and text is not read at all (rows name their segments;
-`element_spans` locates a text column when it is used). A first pass counts an upper bound of
-rows so that the outputs are allocated once. Transaction ranges and segment numbers are checked
-on entry; element spans then come from the tokenizer's index, which keeps them inside their
-segment and the buffer, so the reads below skip bounds checks.
+tests require identical results). A first pass over the transactions' segment tags counts an
+upper bound of each table's rows, so that every output is allocated once (uninitialized: each
+row is written whole when it is added). The second pass walks the segments in order with the
+GIL released, through raw pointers into the index's CSR arrays: amounts are parsed to int64
+cents and dates to days straight from the bytes, the balancing sums are added up as the rows
+are made, and text is not read at all (rows name their segments; `element_spans` locates a
+text column when it is used). Outputs are column-major, so each column of a table is one
+contiguous run. Transaction ranges and segment numbers are checked on entry; element spans
+then come from the tokenizer's index, which keeps them inside their segment and the buffer, so
+the reads below need no bounds checks.
 """
 from libc.stdint cimport INT64_MIN, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp
-
-cimport cython
 
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
 
@@ -27,23 +29,44 @@ cdef enum:
     BAD_DATE = 3
     MAX_CAS_TRIPLES = 6
     MAX_PLB_PAIRS = 6
+    N_KEYS = 5
+    # Money slots of the sums (see LAYOUTS).
+    PAYMENT_CLAIMS_PAID = 1
+    PAYMENT_PROVIDER_ADJUSTMENTS = 2
+    CLAIM_ADJUSTMENTS = 3
+    CLAIM_PR_ADJUSTMENTS = 4
+    LINE_ADJUSTMENTS = 3
+
+# Segment ids packed as the tokenizer packs them, letters folded to uppercase by FOLD.
+cdef enum:
+    FOLD = 0xDFDFDF
+    T_BPR = 0x425052
+    T_TRN = 0x54524E
+    T_N1 = 0x4E1100 & 0xDFDFDF
+    T_LX = 0x4C5800
+    T_CLP = 0x434C50
+    T_SVC = 0x535643
+    T_CAS = 0x434153
+    T_DTM = 0x44544D
+    T_REF = 0x524546
+    T_AMT = 0x414D54
+    T_MOA = 0x4D4F41
+    T_MIA = 0x4D4941
+    T_LQ = 0x4C5100
+    T_PLB = 0x504C42
 
 cdef int64_t NAT = INT64_MIN
-cdef int64_t MAX_WHOLE = (0x7FFFFFFFFFFFFFFF - 100) // 100
-cdef uint32_t FOLD = 0xDFDFDF
 cdef int[5] MOA_REMARKS = [3, 4, 5, 6, 7]
 cdef int[5] MIA_REMARKS = [5, 20, 21, 22, 23]
 
 
-cdef inline uint32_t tag3(char a, char b, char c) noexcept nogil:
-    return ((<uint32_t>a << 16) | (<uint32_t>b << 8) | <uint32_t>c) & FOLD
-
-
-cdef uint32_t BPR = tag3(b'B', b'P', b'R'), TRN = tag3(b'T', b'R', b'N'), N1 = tag3(b'N', b'1', 0)
-cdef uint32_t LX = tag3(b'L', b'X', 0), CLP = tag3(b'C', b'L', b'P'), SVC = tag3(b'S', b'V', b'C')
-cdef uint32_t CAS = tag3(b'C', b'A', b'S'), DTM = tag3(b'D', b'T', b'M'), REF = tag3(b'R', b'E', b'F')
-cdef uint32_t AMT = tag3(b'A', b'M', b'T'), MOA = tag3(b'M', b'O', b'A'), MIA = tag3(b'M', b'I', b'A')
-cdef uint32_t LQ = tag3(b'L', b'Q', 0), PLB = tag3(b'P', b'L', b'B')
+cdef struct Index:
+    const unsigned char *buf
+    const int64_t *seg_start
+    const uint32_t *seg_len
+    const uint32_t *seg_tag
+    const int64_t *elem_ptr
+    const uint16_t *elem_offset
 
 
 cdef struct Span:
@@ -51,266 +74,346 @@ cdef struct Span:
     Py_ssize_t end
 
 
-cdef class _Rows:
-    """One table's output arrays, filled row by row."""
-    cdef int64_t[:, ::1] keys
-    cdef int64_t[:, ::1] refs
-    cdef int64_t[:, ::1] money
-    cdef uint8_t[:, ::1] nulls
-    cdef int64_t[:, ::1] dates
-    cdef Py_ssize_t n
+# One table's output columns, column-major: column c of `keys` starts at keys + c * cap.
+cdef struct Rows:
+    int64_t *keys
+    int64_t *refs
+    int64_t *money
+    uint8_t *nulls
+    int64_t *dates
+    Py_ssize_t n_refs, n_money, n_dates, cap, n
+
+
+cdef struct Issues:
+    int64_t *items  # (segment, element, code) triples
+    Py_ssize_t n, cap
+    bint failed  # out of memory
+
+
+# --- reading elements -----------------------------------------------------------------------
+cdef inline Span element(const Index *ix, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """Element j of segment i; (0, 0) when the segment has no element j."""
+    cdef Span s
+    cdef int64_t first = ix.elem_ptr[i], stop = ix.elem_ptr[i + 1]
+    cdef int64_t k = first + j - 1
+    if j < 1 or k >= stop:
+        s.start = s.end = 0
+        return s
+    s.start = ix.seg_start[i] + ix.elem_offset[k]
+    if k + 1 < stop:
+        s.end = ix.seg_start[i] + ix.elem_offset[k + 1] - 1
+    else:
+        s.end = ix.seg_start[i] + ix.seg_len[i]
+    return s
+
+
+cdef inline bint is_code(const Index *ix, Span s, const char *code, Py_ssize_t length) noexcept nogil:
+    return s.end - s.start == length and memcmp(ix.buf + s.start, code, length) == 0
+
+
+cdef inline bint present(const Index *ix, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    cdef Span s = element(ix, i, j)
+    return s.end > s.start
+
+
+cdef void add_issue(Issues *issues, Py_ssize_t i, Py_ssize_t j, int code) noexcept nogil:
+    cdef int64_t *grown
+    if issues.n == issues.cap:
+        grown = <int64_t *>realloc(issues.items, (issues.cap * 2 + 16) * 3 * sizeof(int64_t))
+        if grown == NULL:
+            issues.failed = True
+            return
+        issues.items = grown
+        issues.cap = issues.cap * 2 + 16
+    issues.items[3 * issues.n] = i
+    issues.items[3 * issues.n + 1] = j
+    issues.items[3 * issues.n + 2] = code
+    issues.n += 1
+
+
+cdef inline int64_t amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize_t r, int slot,
+                           Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """Store element j of segment i as cents in money slot `slot` of row r (left null when
+    absent or not a number); returns the cents stored, 0 if none."""
+    cdef Span s = element(ix, i, j)
+    cdef int64_t cents = 0
+    cdef int issue
+    if s.start == s.end:
+        return 0
+    issue = parse_number(ix.buf + s.start, s.end - s.start, 2, &cents)
+    if issue:
+        add_issue(issues, i, j, BAD_AMOUNT if issue == NUMBER_BAD else INEXACT)
+        if issue == NUMBER_BAD:
+            return 0
+    rows.money[slot * rows.cap + r] = cents
+    rows.nulls[slot * rows.cap + r] = 0
+    return cents
+
+
+cdef inline int64_t date(const Index *ix, Issues *issues, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """The days of element j, NAT when absent or invalid (an issue)."""
+    cdef Span s = element(ix, i, j)
+    cdef int64_t days
+    if s.start == s.end:
+        return NAT
+    days = parse_date(ix.buf + s.start, s.end - s.start)
+    if days == NAT:
+        add_issue(issues, i, j, BAD_DATE)
+    return days
+
+
+# --- rows -----------------------------------------------------------------------------------
+cdef inline Py_ssize_t add_row(Rows *rows, Py_ssize_t t, Py_ssize_t claim, Py_ssize_t line, Py_ssize_t i,
+                               Py_ssize_t element) noexcept nogil:
+    """A new row with its keys, no refs, null money and no dates (the caller sized the
+    columns for every row it adds)."""
+    cdef Py_ssize_t r = rows.n, cap = rows.cap, c
+    rows.keys[r] = t
+    rows.keys[cap + r] = claim
+    rows.keys[2 * cap + r] = line
+    rows.keys[3 * cap + r] = i
+    rows.keys[4 * cap + r] = element
+    for c in range(rows.n_refs):
+        rows.refs[c * cap + r] = -1
+    for c in range(rows.n_money):
+        rows.money[c * cap + r] = 0
+        rows.nulls[c * cap + r] = 1
+    for c in range(rows.n_dates):
+        rows.dates[c * cap + r] = NAT
+    rows.n += 1
+    return r
+
+
+cdef inline void add_to(Rows *rows, Py_ssize_t r, int slot, int64_t cents) noexcept nogil:
+    """Add to a sum slot (never null)."""
+    rows.money[slot * rows.cap + r] += cents
+    rows.nulls[slot * rows.cap + r] = 0
+
+
+cdef class _Table:
+    """One table's numpy columns and the Rows that fills them."""
+    cdef Rows rows
     cdef tuple arrays
 
     def __init__(self, Py_ssize_t capacity, layout):
-        self.arrays = (
-            np.full((capacity, len(KEYS)), -1, np.int64),
-            np.full((capacity, len(layout.refs)), -1, np.int64),
-            np.zeros((capacity, len(layout.money)), np.int64),
-            np.ones((capacity, len(layout.money)), np.uint8),
-            np.full((capacity, len(layout.dates)), NAT, np.int64),
-        )
-        self.keys, self.refs, self.money, self.nulls, self.dates = self.arrays
-        self.n = 0
-
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef inline Py_ssize_t add(self, Py_ssize_t t, Py_ssize_t claim, Py_ssize_t line, Py_ssize_t i,
-                               Py_ssize_t element) noexcept:
-        """A new row (the caller sized the arrays for every row it adds)."""
-        cdef Py_ssize_t r = self.n
-        self.keys[r, 0] = t
-        self.keys[r, 1] = claim
-        self.keys[r, 2] = line
-        self.keys[r, 3] = i
-        self.keys[r, 4] = element
-        self.n += 1
-        return r
+        cdef int64_t[::1, :] keys, refs, money, dates
+        cdef uint8_t[::1, :] nulls
+        self.arrays = tuple(np.empty((capacity, width), dtype, order="F") for width, dtype in [
+            (N_KEYS, np.int64), (len(layout.refs), np.int64), (len(layout.money), np.int64),
+            (len(layout.money), np.uint8), (len(layout.dates), np.int64)])
+        keys, refs, money, nulls, dates = self.arrays
+        self.rows.cap = capacity
+        self.rows.n = 0
+        self.rows.n_refs, self.rows.n_money, self.rows.n_dates = refs.shape[1], money.shape[1], dates.shape[1]
+        self.rows.keys = &keys[0, 0] if keys.size else NULL
+        self.rows.refs = &refs[0, 0] if refs.size else NULL
+        self.rows.money = &money[0, 0] if money.size else NULL
+        self.rows.nulls = &nulls[0, 0] if nulls.size else NULL
+        self.rows.dates = &dates[0, 0] if dates.size else NULL
 
     def trimmed(self):
-        return tuple(a[:self.n] for a in self.arrays)
+        return tuple(a[:self.rows.n] for a in self.arrays)
 
 
-cdef class _Extractor:
-    cdef const unsigned char[::1] buf
-    cdef const int64_t[::1] seg_start
-    cdef const uint32_t[::1] seg_len
-    cdef const uint32_t[::1] seg_tag
-    cdef const int64_t[::1] elem_ptr
-    cdef const uint16_t[::1] elem_offset
-    cdef list issues
-    cdef _Rows payments, claims, lines, adjustments, remarks, plbs
+# --- the walk -------------------------------------------------------------------------------
+cdef void count_rows(const Index *ix, const int64_t *firsts, const int64_t *lasts, Py_ssize_t n,
+                     Py_ssize_t *counts) noexcept nogil:
+    """An upper bound of each table's rows, into counts[0..5] (in TABLES order)."""
+    cdef Py_ssize_t t, i, elements
+    cdef uint32_t tag
+    for t in range(6):
+        counts[t] = 0
+    for t in range(n):
+        for i in range(firsts[t], lasts[t] + 1):
+            tag = ix.seg_tag[i] & FOLD
+            if tag == T_CAS:
+                elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
+                counts[3] += min(<Py_ssize_t>MAX_CAS_TRIPLES, (elements + 1) // 3)
+            elif tag == T_SVC:
+                counts[2] += 1
+            elif tag == T_CLP:
+                counts[1] += 1
+            elif tag == T_LQ:
+                counts[4] += 1
+            elif tag == T_MOA or tag == T_MIA:
+                counts[4] += 5
+            elif tag == T_BPR:
+                counts[0] += 1
+            elif tag == T_PLB:
+                elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
+                counts[5] += min(<Py_ssize_t>MAX_PLB_PAIRS, max(<Py_ssize_t>0, elements - 1) // 2)
 
-    def __init__(self, index):
-        self.buf = index.buf
-        self.seg_start = index.seg_start
-        self.seg_len = index.seg_len
-        self.seg_tag = index.seg_tag
-        self.elem_ptr = index.elem_ptr
-        self.elem_offset = index.elem_offset
-        self.issues = []
 
-    # Segments i are within a checked transaction range, so i + 1 <= len(elem_ptr) - 1, and the
-    # tokenizer's index keeps element k in elem_ptr[i]..elem_ptr[i + 1] and every span inside the
-    # buffer: reads below need no bounds checks.
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef inline Span element(self, Py_ssize_t i, Py_ssize_t j) noexcept:
-        """Element j of segment i; (0, 0) when the segment has no element j."""
-        cdef Span s
-        cdef Py_ssize_t k = self.elem_ptr[i] + j - 1
-        if j < 1 or k >= self.elem_ptr[i + 1]:
-            s.start = s.end = 0
-            return s
-        s.start = self.seg_start[i] + self.elem_offset[k]
-        if k + 1 < self.elem_ptr[i + 1]:
-            s.end = self.seg_start[i] + self.elem_offset[k + 1] - 1
-        else:
-            s.end = self.seg_start[i] + self.seg_len[i]
-        return s
+cdef void transaction(const Index *ix, Issues *issues, Rows *out, Py_ssize_t t, Py_ssize_t first,
+                      Py_ssize_t last) noexcept nogil:
+    """The rows of one transaction (segments first..last, ST..SE); out[0..5] in TABLES order."""
+    cdef Rows *payments = &out[0]
+    cdef Rows *claims = &out[1]
+    cdef Rows *lines = &out[2]
+    cdef Rows *adjustments = &out[3]
+    cdef Rows *remarks = &out[4]
+    cdef Rows *plbs = &out[5]
+    cdef Py_ssize_t payment = -1, claim = -1, line = -1, first_payment = -1, i, r, k, j
+    cdef int slot
+    cdef uint32_t tag
+    cdef int64_t fiscal_period, day, cents, claims_paid = 0, provider_total = 0
+    cdef Span qualifier
+    cdef bint is_pr
+    for i in range(first + 1, last + 1):
+        tag = ix.seg_tag[i] & FOLD
+        if tag == T_CAS:
+            if claim >= 0:
+                is_pr = is_code(ix, element(ix, i, 1), b"PR", 2)
+                for k in range(MAX_CAS_TRIPLES):
+                    j = 2 + 3 * k
+                    if present(ix, i, j) or present(ix, i, j + 1):
+                        r = add_row(adjustments, t, claim, line, i, j)
+                        cents = amount(ix, issues, adjustments, r, 0, i, j + 1)
+                        add_to(claims, claim, CLAIM_ADJUSTMENTS, cents)
+                        if is_pr:
+                            add_to(claims, claim, CLAIM_PR_ADJUSTMENTS, cents)
+                        if line >= 0:
+                            add_to(lines, line, LINE_ADJUSTMENTS, cents)
+        elif tag == T_DTM:
+            qualifier = element(ix, i, 1)
+            if line >= 0:
+                if is_code(ix, qualifier, b"472", 3):
+                    day = date(ix, issues, i, 2)
+                    lines.dates[line] = day
+                    lines.dates[lines.cap + line] = day
+                elif is_code(ix, qualifier, b"150", 3):
+                    lines.dates[line] = date(ix, issues, i, 2)
+                elif is_code(ix, qualifier, b"151", 3):
+                    lines.dates[lines.cap + line] = date(ix, issues, i, 2)
+            elif claim >= 0:
+                slot = 0 if is_code(ix, qualifier, b"232", 3) else (
+                    1 if is_code(ix, qualifier, b"233", 3) else (2 if is_code(ix, qualifier, b"050", 3) else -1))
+                if slot >= 0:
+                    claims.dates[slot * claims.cap + claim] = date(ix, issues, i, 2)
+        elif tag == T_SVC:
+            if claim >= 0:
+                line = r = add_row(lines, t, claim, lines.n, i, 0)
+                amount(ix, issues, lines, r, 0, i, 2)
+                amount(ix, issues, lines, r, 1, i, 3)
+                add_to(lines, r, LINE_ADJUSTMENTS, 0)
+        elif tag == T_REF:
+            if line >= 0 and is_code(ix, element(ix, i, 1), b"6R", 2):
+                lines.refs[line] = i
+        elif tag == T_AMT:
+            if line >= 0 and is_code(ix, element(ix, i, 1), b"B6", 2):
+                amount(ix, issues, lines, line, 2, i, 2)
+        elif tag == T_CLP:
+            line = -1
+            claim = r = add_row(claims, t, claims.n, -1, i, 0)
+            amount(ix, issues, claims, r, 0, i, 3)
+            claims_paid += amount(ix, issues, claims, r, 1, i, 4)
+            amount(ix, issues, claims, r, 2, i, 5)
+            add_to(claims, r, CLAIM_ADJUSTMENTS, 0)
+            add_to(claims, r, CLAIM_PR_ADJUSTMENTS, 0)
+        elif tag == T_LQ:
+            if claim >= 0 and present(ix, i, 2):
+                r = add_row(remarks, t, claim, line, i, 2)
+                remarks.refs[r] = i
+        elif tag == T_MOA or tag == T_MIA:
+            if claim >= 0:
+                for k in range(5):
+                    j = MOA_REMARKS[k] if tag == T_MOA else MIA_REMARKS[k]
+                    if present(ix, i, j):
+                        add_row(remarks, t, claim, -1, i, j)
+        elif tag == T_LX:
+            claim = line = -1
+        elif tag == T_BPR:
+            payment = r = add_row(payments, t, -1, -1, i, 0)
+            if first_payment < 0:
+                first_payment = r
+            payments.refs[r] = first
+            amount(ix, issues, payments, r, 0, i, 2)
+            add_to(payments, r, PAYMENT_CLAIMS_PAID, 0)
+            add_to(payments, r, PAYMENT_PROVIDER_ADJUSTMENTS, 0)
+            payments.dates[r] = date(ix, issues, i, 16)
+        elif tag == T_TRN:
+            if payment >= 0 and claim < 0:
+                payments.refs[payments.cap + payment] = i
+        elif tag == T_N1:
+            if payment >= 0 and claim < 0:
+                qualifier = element(ix, i, 1)
+                if is_code(ix, qualifier, b"PR", 2):
+                    payments.refs[2 * payments.cap + payment] = i
+                elif is_code(ix, qualifier, b"PE", 2):
+                    payments.refs[3 * payments.cap + payment] = i
+        elif tag == T_PLB:
+            claim = line = -1
+            fiscal_period = date(ix, issues, i, 2)
+            for k in range(MAX_PLB_PAIRS):
+                j = 3 + 2 * k
+                if present(ix, i, j) or present(ix, i, j + 1):
+                    r = add_row(plbs, t, -1, -1, i, j)
+                    provider_total += amount(ix, issues, plbs, r, 0, i, j + 1)
+                    plbs.dates[r] = fiscal_period
+    # A transaction's claims and PLBs balance against its first payment (BPR).
+    if first_payment >= 0:
+        add_to(payments, first_payment, PAYMENT_CLAIMS_PAID, claims_paid)
+        add_to(payments, first_payment, PAYMENT_PROVIDER_ADJUSTMENTS, provider_total)
 
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef inline bint is_code(self, Span s, const char *code, Py_ssize_t length) noexcept:
-        return s.end - s.start == length and memcmp(&self.buf[s.start], code, length) == 0
 
-    cdef inline bint present(self, Py_ssize_t i, Py_ssize_t j) noexcept:
-        cdef Span s = self.element(i, j)
-        return s.end > s.start
-
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef int amount(self, _Rows rows, Py_ssize_t r, int slot, Py_ssize_t i, Py_ssize_t j) except -1:
-        cdef Span s = self.element(i, j)
-        cdef int64_t cents = 0
-        cdef int issue
-        if s.start == s.end:
-            return 0
-        issue = parse_number(&self.buf[s.start], s.end - s.start, 2, &cents)
-        if issue:
-            self.issues.append((i, j, BAD_AMOUNT if issue == NUMBER_BAD else INEXACT))
-        if issue != NUMBER_BAD:
-            rows.money[r, slot] = cents
-            rows.nulls[r, slot] = 0
-        return 0
-
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef int64_t date(self, Py_ssize_t i, Py_ssize_t j) except? -1:
-        """The days of element j, NAT when absent or invalid (an issue)."""
-        cdef Span s = self.element(i, j)
-        cdef int64_t days
-        if s.start == s.end:
-            return NAT
-        days = parse_date(&self.buf[s.start], s.end - s.start)
-        if days == NAT:
-            self.issues.append((i, j, BAD_DATE))
-        return days
-
-    # --- the walk ---------------------------------------------------------------------------
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef count_rows(self, const int64_t[::1] firsts, const int64_t[::1] lasts):
-        """Allocate the outputs for an upper bound of each table's rows."""
-        cdef Py_ssize_t t, i, elements
-        cdef Py_ssize_t n_pay = 0, n_clp = 0, n_svc = 0, n_cas = 0, n_rem = 0, n_plb = 0
-        cdef uint32_t tag
-        for t in range(firsts.shape[0]):
-            for i in range(firsts[t], lasts[t] + 1):
-                tag = self.seg_tag[i] & FOLD
-                elements = self.elem_ptr[i + 1] - self.elem_ptr[i]
-                if tag == BPR:
-                    n_pay += 1
-                elif tag == CLP:
-                    n_clp += 1
-                elif tag == SVC:
-                    n_svc += 1
-                elif tag == CAS:
-                    n_cas += min(<Py_ssize_t>MAX_CAS_TRIPLES, (elements + 1) // 3)
-                elif tag == MOA or tag == MIA:
-                    n_rem += 5
-                elif tag == LQ:
-                    n_rem += 1
-                elif tag == PLB:
-                    n_plb += min(<Py_ssize_t>MAX_PLB_PAIRS, max(<Py_ssize_t>0, elements - 1) // 2)
-        self.payments = _Rows(n_pay, LAYOUTS["payments"])
-        self.claims = _Rows(n_clp, LAYOUTS["claims"])
-        self.lines = _Rows(n_svc, LAYOUTS["service_lines"])
-        self.adjustments = _Rows(n_cas, LAYOUTS["adjustments"])
-        self.remarks = _Rows(n_rem, LAYOUTS["remarks"])
-        self.plbs = _Rows(n_plb, LAYOUTS["provider_adjustments"])
-
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef int transaction(self, Py_ssize_t t, Py_ssize_t first, Py_ssize_t last) except -1:
-        cdef _Rows payments = self.payments, claims = self.claims, lines = self.lines
-        cdef _Rows adjustments = self.adjustments, remarks = self.remarks, plbs = self.plbs
-        cdef Py_ssize_t payment = -1, claim = -1, line = -1, i, r, k, j
-        cdef int slot
-        cdef uint32_t tag
-        cdef int64_t fiscal_period, day
-        cdef Span qualifier
-        for i in range(first + 1, last + 1):
-            tag = self.seg_tag[i] & FOLD
-            if tag == BPR:
-                payment = r = payments.add(t, -1, -1, i, 0)
-                payments.refs[r, 0] = first
-                self.amount(payments, r, 0, i, 2)
-                payments.dates[r, 0] = self.date(i, 16)
-            elif tag == TRN:
-                if payment >= 0 and claim < 0:
-                    payments.refs[payment, 1] = i
-            elif tag == N1:
-                if payment >= 0 and claim < 0:
-                    qualifier = self.element(i, 1)
-                    if self.is_code(qualifier, b"PR", 2):
-                        payments.refs[payment, 2] = i
-                    elif self.is_code(qualifier, b"PE", 2):
-                        payments.refs[payment, 3] = i
-            elif tag == LX:
-                claim = line = -1
-            elif tag == CLP:
-                line = -1
-                claim = r = claims.add(t, claims.n, -1, i, 0)
-                self.amount(claims, r, 0, i, 3)
-                self.amount(claims, r, 1, i, 4)
-                self.amount(claims, r, 2, i, 5)
-            elif tag == SVC:
-                if claim >= 0:
-                    line = r = lines.add(t, claim, lines.n, i, 0)
-                    self.amount(lines, r, 0, i, 2)
-                    self.amount(lines, r, 1, i, 3)
-            elif tag == CAS:
-                if claim >= 0:
-                    for k in range(MAX_CAS_TRIPLES):
-                        j = 2 + 3 * k
-                        if self.present(i, j) or self.present(i, j + 1):
-                            r = adjustments.add(t, claim, line, i, j)
-                            self.amount(adjustments, r, 0, i, j + 1)
-            elif tag == DTM:
-                qualifier = self.element(i, 1)
-                if line >= 0:
-                    if self.is_code(qualifier, b"472", 3):
-                        day = self.date(i, 2)
-                        lines.dates[line, 0] = day
-                        lines.dates[line, 1] = day
-                    elif self.is_code(qualifier, b"150", 3):
-                        lines.dates[line, 0] = self.date(i, 2)
-                    elif self.is_code(qualifier, b"151", 3):
-                        lines.dates[line, 1] = self.date(i, 2)
-                elif claim >= 0:
-                    slot = 0 if self.is_code(qualifier, b"232", 3) else (
-                        1 if self.is_code(qualifier, b"233", 3) else (2 if self.is_code(qualifier, b"050", 3) else -1))
-                    if slot >= 0:
-                        claims.dates[claim, slot] = self.date(i, 2)
-            elif tag == REF:
-                if line >= 0 and self.is_code(self.element(i, 1), b"6R", 2):
-                    lines.refs[line, 0] = i
-            elif tag == AMT:
-                if line >= 0 and self.is_code(self.element(i, 1), b"B6", 2):
-                    self.amount(lines, line, 2, i, 2)
-            elif tag == MOA or tag == MIA:
-                if claim >= 0:
-                    for k in range(5):
-                        j = MOA_REMARKS[k] if tag == MOA else MIA_REMARKS[k]
-                        if self.present(i, j):
-                            remarks.add(t, claim, -1, i, j)
-            elif tag == LQ:
-                if claim >= 0 and self.present(i, 2):
-                    r = remarks.add(t, claim, line, i, 2)
-                    remarks.refs[r, 0] = i
-            elif tag == PLB:
-                claim = line = -1
-                fiscal_period = self.date(i, 2)
-                for k in range(MAX_PLB_PAIRS):
-                    j = 3 + 2 * k
-                    if self.present(i, j) or self.present(i, j + 1):
-                        r = plbs.add(t, -1, -1, i, j)
-                        self.amount(plbs, r, 0, i, j + 1)
-                        plbs.dates[r, 0] = fiscal_period
-        return 0
-
-    def run(self, const int64_t[::1] firsts, const int64_t[::1] lasts):
-        cdef Py_ssize_t t
-        self.count_rows(firsts, lasts)
-        for t in range(firsts.shape[0]):
-            self.transaction(t, firsts[t], lasts[t])
-        rows = (self.payments, self.claims, self.lines, self.adjustments, self.remarks, self.plbs)
-        return {name: r.trimmed() for name, r in zip(TABLES, rows)}, self.issues
+cdef Index open_index(index) except *:
+    """Raw pointers into the index's arrays (kept alive by `index` for the caller's call)."""
+    cdef Index ix
+    cdef const unsigned char[::1] buf = index.buf
+    cdef const int64_t[::1] seg_start = index.seg_start
+    cdef const uint32_t[::1] seg_len = index.seg_len
+    cdef const uint32_t[::1] seg_tag = index.seg_tag
+    cdef const int64_t[::1] elem_ptr = index.elem_ptr
+    cdef const uint16_t[::1] elem_offset = index.elem_offset
+    ix.buf = &buf[0] if buf.shape[0] else NULL
+    ix.seg_start = &seg_start[0] if seg_start.shape[0] else NULL
+    ix.seg_len = &seg_len[0] if seg_len.shape[0] else NULL
+    ix.seg_tag = &seg_tag[0] if seg_tag.shape[0] else NULL
+    ix.elem_ptr = &elem_ptr[0]
+    ix.elem_offset = &elem_offset[0] if elem_offset.shape[0] else NULL
+    return ix
 
 
 def extract_835(index, firsts, lasts):
     """Rows of the six tables from the 835 transactions in segments firsts[t]..lasts[t] of
     `index`; see `edi._py.remit` for the contract."""
-    firsts = np.ascontiguousarray(firsts, dtype=np.int64)
-    lasts = np.ascontiguousarray(lasts, dtype=np.int64)
-    if len(firsts) != len(lasts) or (len(firsts) and (
-            firsts.min() < 0 or (lasts < firsts).any() or lasts.max() >= len(index))):
+    cdef const int64_t[::1] f = np.ascontiguousarray(firsts, dtype=np.int64)
+    cdef const int64_t[::1] l = np.ascontiguousarray(lasts, dtype=np.int64)
+    cdef Py_ssize_t n = f.shape[0], t, k
+    cdef Py_ssize_t counts[6]
+    cdef Rows out[6]
+    cdef Issues issues
+    cdef Index ix
+    if l.shape[0] != n:
         raise ValueError("transaction range outside the index")
-    return _Extractor(index).run(firsts, lasts)
+    for t in range(n):
+        if f[t] < 0 or l[t] < f[t] or l[t] >= len(index):
+            raise ValueError("transaction range outside the index")
+    ix = open_index(index)
+    with nogil:
+        if n:
+            count_rows(&ix, &f[0], &l[0], n, counts)
+        else:
+            for k in range(6):
+                counts[k] = 0
+    tables = [_Table(counts[k], LAYOUTS[name]) for k, name in enumerate(TABLES)]
+    for k in range(6):
+        out[k] = (<_Table>tables[k]).rows
+    issues.items, issues.n, issues.cap, issues.failed = NULL, 0, 0, False
+    try:
+        with nogil:
+            for t in range(n):
+                transaction(&ix, &issues, out, t, f[t], l[t])
+        if issues.failed:
+            raise MemoryError()
+        for k in range(6):
+            (<_Table>tables[k]).rows.n = out[k].n
+        found = [(issues.items[3 * k], issues.items[3 * k + 1], issues.items[3 * k + 2]) for k in range(issues.n)]
+    finally:
+        free(issues.items)
+    return {name: (<_Table>table).trimmed() for name, table in zip(TABLES, tables)}, found
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def element_spans(index, segments, elements, int component, bytes separator):
     """(start, end) arrays: element elements[r] of segment segments[r] (1-based), or component
     `component` of it when that is not 0 (split on `separator`); see `edi._py.remit`."""

@@ -17,7 +17,11 @@ Output, per table (`TABLES`, slots named by `LAYOUTS`), five arrays with a row e
   part of that segment starts (the CAS reason, PLB reason or remark code; 0 for whole segments);
 - `refs` int64 (n, r): other segments whose text the row uses (TRN, N1, REF*6R...), -1 if none.
   Text is not copied: the caller reads it from the index where and when it is needed;
-- `money` int64 (n, m): amounts in cents, and `nulls` uint8 (n, m): 1 where absent or unreadable;
+- `money` int64 (n, m): amounts in cents, and `nulls` uint8 (n, m): 1 where absent or unreadable.
+  The last slots of payments, claims and service lines are the sums that balancing needs, added
+  up during the walk (never null; absent and unreadable amounts count 0): a line's CAS amounts;
+  a claim's CAS amounts at claim and line level, and those of group PR; and for the first BPR of
+  a transaction, its claims' CLP04 and its PLB amounts;
 - `dates` int64 (n, d): days since 1970-01-01, `NAT` (numpy's NaT) when absent or invalid.
 Then `issues`: (segment, element, code) for each amount with more precision than cents
 (`INEXACT`, stored rounded half-even), each amount that is not a number (`BAD_AMOUNT`) and each
@@ -55,10 +59,11 @@ class Layout(NamedTuple):
 
 KEYS = ("transaction", "claim", "line", "segment", "element")
 LAYOUTS = {
-    "payments": Layout(("st", "trn", "payer", "payee"), ("amount_cents",), ("payment_date",)),
-    "claims": Layout((), ("charge_cents", "paid_cents", "patient_responsibility_cents"),
-                     ("statement_from", "statement_to", "received")),
-    "service_lines": Layout(("ref_6r",), ("charge_cents", "paid_cents", "allowed_cents"),
+    "payments": Layout(("st", "trn", "payer", "payee"),
+                       ("amount_cents", "claims_paid_cents", "provider_adjustment_cents"), ("payment_date",)),
+    "claims": Layout((), ("charge_cents", "paid_cents", "patient_responsibility_cents", "adjustment_cents",
+                          "pr_adjustment_cents"), ("statement_from", "statement_to", "received")),
+    "service_lines": Layout(("ref_6r",), ("charge_cents", "paid_cents", "allowed_cents", "adjustment_cents"),
                             ("service_start", "service_end")),
     "adjustments": Layout((), ("amount_cents",)),
     "remarks": Layout(("lq",)),
@@ -66,6 +71,13 @@ LAYOUTS = {
 }
 TABLES = tuple(LAYOUTS)
 PAYMENTS, CLAIMS, LINES, ADJUSTMENTS, REMARKS, PROVIDER_ADJUSTMENTS = range(6)
+#: Money slots of the sums.
+PAYMENT_CLAIMS_PAID, PAYMENT_PROVIDER_ADJUSTMENTS = 1, 2
+CLAIM_ADJUSTMENTS, CLAIM_PR_ADJUSTMENTS = 3, 4
+LINE_ADJUSTMENTS = 3
+#: The sum slots of each table, which start at 0 and are never null.
+SUMS = {"payments": (PAYMENT_CLAIMS_PAID, PAYMENT_PROVIDER_ADJUSTMENTS),
+        "claims": (CLAIM_ADJUSTMENTS, CLAIM_PR_ADJUSTMENTS), "service_lines": (LINE_ADJUSTMENTS,)}
 
 #: Letters fold to uppercase when this mask is applied to a packed id (digits change too, but
 #: no two valid ids fold alike).
@@ -120,12 +132,14 @@ def _count_rows(index, firsts, lasts) -> list[int]:
 class _Rows:
     """One table's output arrays, filled row by row."""
 
-    def __init__(self, capacity: int, layout: Layout):
-        self.keys = np.full((capacity, len(KEYS)), -1, np.int64)
-        self.refs = np.full((capacity, len(layout.refs)), -1, np.int64)
-        self.money = np.zeros((capacity, len(layout.money)), np.int64)
-        self.nulls = np.ones((capacity, len(layout.money)), np.uint8)
-        self.dates = np.full((capacity, len(layout.dates)), NAT, np.int64)
+    def __init__(self, capacity: int, name: str):
+        layout = LAYOUTS[name]
+        self.keys = np.full((capacity, len(KEYS)), -1, np.int64, order="F")
+        self.refs = np.full((capacity, len(layout.refs)), -1, np.int64, order="F")
+        self.money = np.zeros((capacity, len(layout.money)), np.int64, order="F")
+        self.nulls = np.ones((capacity, len(layout.money)), np.uint8, order="F")
+        self.nulls[:, list(SUMS.get(name, ()))] = 0
+        self.dates = np.full((capacity, len(layout.dates)), NAT, np.int64, order="F")
         self.n = 0
 
     def add(self, t: int, claim: int, line: int, i: int, element: int = 0) -> int:
@@ -143,7 +157,7 @@ class _Extractor:
     def __init__(self, index, counts: list[int]):
         self.index = index
         self.buf = index.buf
-        self.rows = [_Rows(count, LAYOUTS[name]) for count, name in zip(counts, TABLES)]
+        self.rows = [_Rows(count, name) for count, name in zip(counts, TABLES)]
         self.issues: list[tuple[int, int, int]] = []
 
     def element(self, i: int, j: int) -> bytes:
@@ -153,17 +167,21 @@ class _Extractor:
             return self.buf[start:end]
         return b""
 
-    def amount(self, rows: _Rows, r: int, slot: int, i: int, j: int) -> None:
+    def amount(self, rows: _Rows, r: int, slot: int, i: int, j: int) -> int:
+        """Store element j of segment i as cents in `slot` of row r (left null when absent or
+        not a number); returns the cents stored, 0 if none."""
         raw = self.element(i, j)
         if not raw:
-            return
+            return 0
         cents, parsed = parse_number(raw, 2)
         issue = BAD_AMOUNT if parsed == NUMBER_BAD else INEXACT if parsed == NUMBER_INEXACT else 0
         if issue:
             self.issues.append((i, j, issue))
-        if issue != BAD_AMOUNT:
-            rows.money[r, slot] = cents
-            rows.nulls[r, slot] = 0
+        if issue == BAD_AMOUNT:
+            return 0
+        rows.money[r, slot] = cents
+        rows.nulls[r, slot] = 0
+        return cents
 
     def date(self, i: int, j: int) -> int:
         """The days of element j, NAT when absent or invalid (an issue)."""
@@ -177,11 +195,13 @@ class _Extractor:
 
     def transaction(self, t: int, first: int, last: int) -> None:
         payments, claims, lines, adjustments, remarks, plbs = self.rows
-        payment = claim = line = -1
+        payment = claim = line = first_payment = -1
+        claims_paid = provider_total = 0
         for i in range(first + 1, last + 1):
             tag = int(self.index.seg_tag[i]) & FOLD
             if tag == BPR:
                 payment = r = payments.add(t, -1, -1, i)
+                first_payment = r if first_payment < 0 else first_payment
                 payments.refs[r, 0] = first
                 self.amount(payments, r, 0, i, 2)
                 payments.dates[r, 0] = self.date(i, 16)
@@ -200,8 +220,9 @@ class _Extractor:
             elif tag == CLP:
                 line = -1
                 claim = r = claims.add(t, claims.n, -1, i)
-                for slot, j in ((0, 3), (1, 4), (2, 5)):
-                    self.amount(claims, r, slot, i, j)
+                self.amount(claims, r, 0, i, 3)
+                claims_paid += self.amount(claims, r, 1, i, 4)
+                self.amount(claims, r, 2, i, 5)
             elif tag == SVC:
                 if claim >= 0:
                     line = r = lines.add(t, claim, lines.n, i)
@@ -209,11 +230,16 @@ class _Extractor:
                     self.amount(lines, r, 1, i, 3)
             elif tag == CAS:
                 if claim >= 0:
+                    is_pr = self.element(i, 1) == b"PR"
                     for k in range(MAX_CAS_TRIPLES):
                         j = 2 + 3 * k
                         if self.element(i, j) or self.element(i, j + 1):
                             r = adjustments.add(t, claim, line, i, j)
-                            self.amount(adjustments, r, 0, i, j + 1)
+                            cents = self.amount(adjustments, r, 0, i, j + 1)
+                            claims.money[claim, CLAIM_ADJUSTMENTS] += cents
+                            claims.money[claim, CLAIM_PR_ADJUSTMENTS] += cents if is_pr else 0
+                            if line >= 0:
+                                lines.money[line, LINE_ADJUSTMENTS] += cents
             elif tag == DTM:
                 rows, r = (lines, line) if line >= 0 else (claims, claim)
                 slots = (LINE_DATES if line >= 0 else CLAIM_DATES).get(self.element(i, 1), ())
@@ -241,8 +267,12 @@ class _Extractor:
                     j = 3 + 2 * k
                     if self.element(i, j) or self.element(i, j + 1):
                         r = plbs.add(t, -1, -1, i, j)
-                        self.amount(plbs, r, 0, i, j + 1)
+                        provider_total += self.amount(plbs, r, 0, i, j + 1)
                         plbs.dates[r, 0] = fiscal_period
+        # A transaction's claims and PLBs balance against its first payment (BPR).
+        if first_payment >= 0:
+            payments.money[first_payment, PAYMENT_CLAIMS_PAID] = claims_paid
+            payments.money[first_payment, PAYMENT_PROVIDER_ADJUSTMENTS] = provider_total
 
 
 def element_spans(index, segments, elements, component: int, separator: bytes):

@@ -20,8 +20,14 @@ the rows they name). Adjustments and remarks have `level` "claim" or "line" (the
 at claim level). Every table has the `byte_offset` and `segment_number` of the segment each row
 comes from, in its file.
 
-Amounts: absent or unreadable ones are null (`Table.nulls`); amounts finer than cents are
-rounded half-even and reported. Those value findings (AMOUNT_PRECISION, BAD_AMOUNT, BAD_DATE)
+Sums the kernel adds up while it walks, for balancing and posting: service_lines
+`adjustment_cents` (the line's CAS amounts), claims `adjustment_cents` (the claim's CAS amounts
+at claim and line level) and `pr_adjustment_cents` (those of group PR), payments
+`claims_paid_cents` (CLP04 of the transaction's claims) and `provider_adjustment_cents` (its PLB
+amounts; both on the transaction's first BPR, 0 on any other).
+
+Amounts: absent or unreadable ones are null (`Table.nulls`; in the sums they count 0); amounts
+finer than cents are rounded half-even and reported. Those value findings (AMOUNT_PRECISION, BAD_AMOUNT, BAD_DATE)
 are `RemittanceTables.findings`; `balance_findings` gives the balancing ones.
 """
 from __future__ import annotations
@@ -68,14 +74,16 @@ LOCATION = ("byte_offset", "segment_number")
 #: Every table's columns, in order.
 COLUMNS = {
     "payments": ("source", "transaction", "control_number", "handling", "amount_cents", "credit_debit", "method",
-                 "payment_date", "trace_number", "payer_id", "payer_name", "payee_name", "payee_id") + LOCATION,
+                 "payment_date", "trace_number", "payer_id", "payer_name", "payee_name", "payee_id",
+                 "claims_paid_cents", "provider_adjustment_cents") + LOCATION,
     "claims": ("source", "transaction", "claim", "patient_control_number", "status", "charge_cents", "paid_cents",
                "patient_responsibility_cents", "filing_indicator", "payer_claim_control_number", "facility_code",
-               "frequency", "statement_from", "statement_to", "received") + LOCATION,
+               "frequency", "statement_from", "statement_to", "received", "adjustment_cents",
+               "pr_adjustment_cents") + LOCATION,
     "service_lines": ("source", "transaction", "claim", "line", "procedure_qualifier", "procedure_code",
                       "modifier_1", "modifier_2", "modifier_3", "modifier_4", "charge_cents", "paid_cents",
                       "allowed_cents", "revenue_code", "original_procedure_code", "line_control_number",
-                      "service_start", "service_end") + LOCATION,
+                      "service_start", "service_end", "adjustment_cents") + LOCATION,
     "adjustments": ("source", "transaction", "claim", "line", "level", "group", "reason", "amount_cents") + LOCATION,
     "remarks": ("source", "transaction", "claim", "line", "level", "segment_id", "qualifier", "code") + LOCATION,
     "provider_adjustments": ("source", "transaction", "provider_id", "fiscal_date", "reason", "reference",
@@ -266,34 +274,29 @@ def balance_findings(tables: Mapping[str, Table], names: Sequence[str | None] | 
       exempt);
     - TRANSACTION_UNBALANCED: sum of CLP04 - sum of PLB amounts - BPR02 is not 0 (BPR02 counts
       negative when BPR03 is D, a debit).
-    Absent and unreadable amounts count as 0 (they have their own findings). The tables are as
-    `extract` and `concat` make them; sums run over whole columns (exact int64 `np.add.at` of
-    each child row into its parent's row). `names[source]` (the files read) go into the locations."""
-    claims, lines, adjustments = tables["claims"], tables["service_lines"], tables["adjustments"]
-    payments, plbs = tables["payments"], tables["provider_adjustments"]
-    amount = adjustments.raw("amount_cents")
-    sources = adjustments.raw("source")
-    at_line = adjustments.raw("line") >= 0
-    claim_rows = _numbered_rows(claims, "claim", sources, adjustments.raw("claim"))
-    line_rows = _numbered_rows(lines, "line", sources[at_line], adjustments.raw("line")[at_line])
+    Absent and unreadable amounts count as 0 (they have their own findings). The sums are the
+    tables' own columns (`adjustment_cents`, `pr_adjustment_cents`, `claims_paid_cents`,
+    `provider_adjustment_cents`), added up by `extract`, so this is whole-column arithmetic on
+    tables as `extract` and `concat` make them, filtered or not. `names[source]` (the files
+    read) go into the locations."""
+    claims, lines, payments = tables["claims"], tables["service_lines"], tables["payments"]
     found = []
 
-    delta = lines.raw("charge_cents") - _sums(len(lines), line_rows, amount[at_line]) - lines.raw("paid_cents")
+    delta = lines.raw("charge_cents") - lines.raw("adjustment_cents") - lines.raw("paid_cents")
     found += _report(names, lines, delta, delta != 0, FindingCode.LINE_UNBALANCED, "SVC", 3, "SVC02 - line CAS - SVC03")
 
-    delta = claims.raw("charge_cents") - _sums(len(claims), claim_rows, amount) - claims.raw("paid_cents")
+    delta = claims.raw("charge_cents") - claims.raw("adjustment_cents") - claims.raw("paid_cents")
     found += _report(names, claims, delta, delta != 0, FindingCode.CLAIM_UNBALANCED, "CLP", 4, "CLP03 - CAS - CLP04")
 
-    pr = adjustments.raw("group").equals("PR")
-    delta = claims.raw("patient_responsibility_cents") - _sums(len(claims), claim_rows[pr], amount[pr])
-    mismatch = (delta != 0) & ~claims.raw("status").equals("22")
+    delta = claims.raw("patient_responsibility_cents") - claims.raw("pr_adjustment_cents")
+    mismatch = delta != 0
+    if mismatch.any():
+        mismatch &= ~claims.raw("status").equals("22")
     found += _report(names, claims, delta, mismatch, FindingCode.PATIENT_RESPONSIBILITY_MISMATCH, "CLP", 5,
                      "CLP05 - PR adjustments")
 
-    paid = _sums(len(payments), _payment_rows(payments, claims), claims.raw("paid_cents"))
-    provider = _sums(len(payments), _payment_rows(payments, plbs), plbs.raw("amount_cents"))
     bpr02 = np.where(payments.raw("credit_debit").equals("D"), -1, 1) * payments.raw("amount_cents")
-    delta = paid - provider - bpr02
+    delta = payments.raw("claims_paid_cents") - payments.raw("provider_adjustment_cents") - bpr02
     found += _report(names, payments, delta, delta != 0, FindingCode.TRANSACTION_UNBALANCED, "BPR", 2,
                      "sum of CLP04 - sum of PLB - BPR02")
     found.sort(key=lambda item: item[:2])
@@ -331,14 +334,6 @@ def _payment_rows(payments: Table, children: Table) -> np.ndarray:
 def _keys(table: Table, name: str) -> np.ndarray:
     """One sortable int64 per row for (source, key)."""
     return table.raw("source") * KEY_SPAN + table.raw(name)
-
-
-def _sums(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each of n parents, the sum of the `values` whose `rows` is that parent (-1: none)."""
-    totals = np.zeros(n, np.int64)
-    known = rows >= 0
-    np.add.at(totals, rows[known], values[known])
-    return totals
 
 
 def _report(names, table: Table, delta: np.ndarray, wrong: np.ndarray, code: FindingCode, segment_id: str,
