@@ -215,6 +215,9 @@ def test_valid_file_reads_and_writes_back(path):
     for txn in doc.transactions:
         assert txn.header.id == "ST" and txn.segments[0] is txn.header
         assert txn.set_id == txn.header[1]
+    index = doc.index  # segments decode in one piece (index.texts) to what their elements are
+    assert [index.texts(i) for i in range(len(index))] == [
+        [value.decode("utf-8", "surrogateescape") for value in index.elements(i)] for i in range(len(index))]
 
 
 # --- the rewrite path -----------------------------------------------------------------------------

@@ -202,13 +202,15 @@ def test_service_line_original_procedure():
 
 @pytest.mark.parametrize("name", ["stupidedi__X221-HP835_3a-good.txt", "cybernescens-x12parser___5010_Example1.txt",
                                   "oopfactory-x12__835_DeIdent_01.dat", "edi-835-parser__blue_cross_nc_sample.txt"])
-def test_versions_without_a_guide_are_read_with_the_835_loops(name):
+def test_versions_without_a_guide_are_read(name):
     """GS08 005010X221, "5010", a masked version or no GS at all: no schema names them, yet the
-    claims and lines are read (with the 005010X221A1 loops)."""
+    claims and lines are read (the walk goes by segment ids, not by a guide's loops)."""
     doc = edi.read_file(corpus_835(name))
     assert schema.find(doc.transactions[0].version, "835") is None
     batch = remittance.RemittanceBatch([doc])
-    assert batch.claims and all(claim.segment.loop.id == "2100" for claim in batch.claims)
+    segments = raw_segments(corpus_835(name).read_bytes())
+    assert len(batch.claims) == raw_count(segments, "CLP") > 0
+    assert sum(len(claim.lines) for claim in batch.claims) == raw_count(segments, "SVC")
 
 
 def test_claims_without_lx_and_without_payee():
@@ -248,6 +250,11 @@ def test_built_documents_are_refused():
     built = edi.Document.build([edi.Interchange.build("A", "B", 1, [group], date="240101", time="1200")])
     with pytest.raises(edi.EdiError):
         remittance.RemittanceBatch([built])
+    edited = edi.read_file(corpus_835(SECONDARY))
+    edited.transactions[0].segments[3][2] = "0"  # the objects would not show the edit
+    with pytest.raises(edi.EdiError, match="edited"):
+        remittance.RemittanceBatch([edited])
+    assert remittance.RemittanceBatch([edi.read(edi.write(edited))]).remittances
 
 
 # --- values that cannot be read ------------------------------------------------------------------

@@ -149,6 +149,19 @@ def test_bin_segment_payload_may_hold_terminator_and_separators():
     assert edi.write(doc) == data
 
 
+@pytest.mark.parametrize("sep", [b"*", b"\xa9"], ids=["ascii", "not-ascii"])
+def test_texts_are_the_decoded_elements(sep):
+    """Text of a segment comes from one decode and split, except for a BIN payload (which may
+    hold the separator) and a separator that is not ASCII (which may join a UTF-8 character)."""
+    body = [b"ST" + sep + b"102" + sep + b"0001", b"REF" + sep + b"\xc2" + sep + "Ö".encode(),
+            b"BIN" + sep + b"5" + sep + b"a" + sep + b"b:c", b"SE" + sep + b"4" + sep + b"0001"]
+    index = edi.tokenize(envelope(body, sep=sep))
+    for i in range(len(index)):
+        assert index.texts(i) == [value.decode("utf-8", "surrogateescape") for value in index.elements(i)]
+    binary = next(i for i in range(len(index)) if index.segment_id(i) == "BIN")
+    assert index.texts(binary) == ["BIN", "5", "a" + sep.decode("utf-8", "surrogateescape") + "b:c"]
+
+
 @pytest.mark.parametrize("bad", [b"BIN*5*toolong~", b"BIN*99*short~", b"BIN*X*abc~", b"BIN**abc~"])
 def test_bin_segment_with_wrong_length_is_a_syntax_error(bad):
     data = envelope([b"BGN*11*1*20240101", bad[:-1]])

@@ -19,6 +19,9 @@ import numpy as np
 from .dialect import Delimiters, Dialect
 from .errors import Finding
 
+#: How element bytes become text: undecodable bytes survive a round trip through str.
+ENCODING, ERRORS = "utf-8", "surrogateescape"
+
 
 def pack_tag(segment_id: str) -> int:
     """The `seg_tag` value of a segment id ("CLP" -> 0x434C50, "LX" -> 0x4C5800)."""
@@ -33,6 +36,9 @@ def unpack_tag(tag: int) -> str:
     return raw.decode("ascii", "replace")
 
 
+BIN_TAG = pack_tag("BIN")
+
+
 class SegmentIndex:
     """The tokenizer's output: the buffer, the arrays, and the dialect of each interchange.
 
@@ -45,6 +51,7 @@ class SegmentIndex:
     __slots__ = (
         "buf", "seg_start", "seg_len", "seg_tag", "elem_ptr", "elem_offset",
         "chunk_first", "dialects", "findings", "base_offset", "base_segment", "source", "name", "_empties",
+        "_separators",
     )
 
     def __init__(self, buf: bytes, seg_start, seg_len, seg_tag, elem_ptr, elem_offset,
@@ -64,6 +71,7 @@ class SegmentIndex:
         self.source = buf  # the bytes as read; differs from buf only when wrapped lines were joined
         self.name = None  # the file the bytes were read from, named in locations
         self._empties = None
+        self._separators = None  # per run: the element separator as text, None when not ASCII
 
     def __len__(self) -> int:
         return len(self.seg_start)
@@ -148,6 +156,20 @@ class SegmentIndex:
         ends = [at - 1 for at in starts[1:]] + [end]
         buf = self.buf
         return [buf[start : starts[0] - 1]] + [buf[a:b] for a, b in zip(starts, ends)]
+
+    def texts(self, i: int) -> list[str]:
+        """All elements of segment i as text, the id first (what `elements` gives, decoded).
+        One decode and split of the segment's bytes where that is the same thing: an ASCII
+        separator never falls inside a UTF-8 sequence, and only BIN data may hold separators."""
+        if self._separators is None:
+            self._separators = [d.delimiters.element.decode(ENCODING) if d.delimiters.element < b"\x80" else None
+                                for d in self.dialects]
+        run = 0 if len(self._separators) == 1 else int(np.searchsorted(self.chunk_first, i, side="right")) - 1
+        separator = self._separators[run]
+        if separator is None or self.seg_tag[i] == BIN_TAG:
+            return [value.decode(ENCODING, ERRORS) for value in self.elements(i)]
+        start = int(self.seg_start[i])
+        return self.buf[start : start + int(self.seg_len[i])].decode(ENCODING, ERRORS).split(separator)
 
     def segment_bytes(self, i: int) -> bytes:
         """The bytes of segment i, without its terminator."""

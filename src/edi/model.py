@@ -15,13 +15,11 @@ import numpy as np
 
 from .dialect import Delimiters
 from .errors import Finding, Location
-from .index import SegmentIndex
+from .index import ENCODING, ERRORS, SegmentIndex
 
 #: An element value when building: a string, a tuple of components, or a list of repetitions.
 ElementValue = Union[str, tuple, list]
 
-ENCODING = "utf-8"
-ERRORS = "surrogateescape"  # undecodable bytes survive a round trip through str
 
 
 def decode(raw: bytes) -> str:
@@ -58,6 +56,8 @@ class Segment:
     def id(self) -> str:
         if self._elements is not None:
             return str(self._elements[0])
+        if self._values is not None:
+            return self._values[0].upper()
         return self._index.segment_id(self._i).upper()
 
     @property
@@ -91,7 +91,7 @@ class Segment:
             return ""
         values = self._values
         if values is None:
-            values = self._values = [decode(value) for value in self._index.elements(self._i)]
+            values = self._values = self._index.texts(self._i)
         return values[j] if 0 <= j < len(values) else ""
 
     def _by_reference(self, ref: str) -> str:

@@ -24,8 +24,7 @@ from typing import Callable, Iterator, Mapping, Sequence, Union
 import numpy as np
 
 from .errors import EdiError
-
-ENCODING, ERRORS = "utf-8", "surrogateescape"
+from .index import ENCODING, ERRORS
 
 
 class StringColumn:

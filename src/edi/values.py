@@ -3,8 +3,10 @@
 and a finding at its segment and element, which never quotes the value."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import gc
 import re
 from decimal import Decimal
 
@@ -15,6 +17,21 @@ from .model import Segment
 NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
 #: A CCYYMMDD date (its calendar is checked when read).
 DATE = re.compile(r"\d{8}\Z")
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Run the block without the cycle collector. An object reader makes hundreds of thousands
+    of objects that link to each other (a claim and its lines) and are all kept: each collection
+    the allocations trigger would walk them all again for nothing (more than half the time of
+    reading a 10 MB 835)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ValueReader:

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import EdiError, Finding, FindingCode, Location
 from ..model import Document, Segment
 from .structure import BILLING, CLAIM, LINE, PATIENT, SUBSCRIBER, Structure, structure, tag
-from ..values import ValueReader
+from ..values import ValueReader, gc_paused
 
 #: HI qualifiers of diagnosis codes (ICD-10 and, in 4010 files, ICD-9).
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN", "ZZ"})
@@ -266,7 +266,8 @@ class ClaimBatch:
     def _read(self) -> None:
         """Build the objects of every document, and the findings about their values."""
         readers = [_Reader(s) for s in self.structures]
-        self._submissions = [submission for reader in readers for submission in reader.submissions()]
+        with gc_paused():
+            self._submissions = [submission for reader in readers for submission in reader.submissions()]
         self._value_findings = [f for reader in readers for f in reader.findings]
 
     @property

@@ -6,12 +6,15 @@ provider-level adjustments. Money is `Decimal`, exactly as sent; dates are `date
 Values that cannot be read become None and a finding (BAD_AMOUNT, BAD_DATE), and amounts finer
 than cents are kept exact with an AMOUNT_PRECISION finding. Findings give positions, never values.
 
-The objects are built by walking `Transaction.root` (2100 claim loops, 2110 line loops), reading
-segments by id and qualifier, so sloppy files read too: a CLP without an LX, a missing payee,
-several transactions and interchanges per file. A repeated NM1, REF, AMT or DTM qualifier keeps
-the last value, as the tables (edi.remittance.tables) do. An 835 whose GS08 names no guide we have (a bare
-"5010", 005010X221 without A1, a masked version) is walked with the 005010X221A1 loops
-(004010X091A1 for 4010 versions): the loops of an 835 are the same in every version.
+The objects are built by one walk over each transaction's segment ids, with the rules of the
+tables' kernel (see `edi._py.remit`), so that objects and tables agree: CLP opens a claim (2100),
+SVC a service line (2110); CAS, DTM, REF, AMT and LQ belong to the open line, else to the open
+claim; NM1, MOA and MIA to the claim; LX and PLB close the claim. Before the first claim, N1*PR
+and N1*PE open the payer and payee (1000A/1000B) whose REFs follow, and the first BPR, TRN and
+DTM*405 are the payment's. No loop tree is built, so sloppy files read too (a CLP without an LX,
+a missing payee, a guide version we have no schema for, several transactions and interchanges
+per file), and a 50 MB file reads in seconds. A repeated NM1, REF, AMT or DTM qualifier keeps
+the last value, as the tables do.
 """
 from __future__ import annotations
 
@@ -22,14 +25,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
+import numpy as np
+
 from ..codes import CLAIM_STATUS, CarcCategory, carc_category
 from ..errors import EdiError, Finding, Location
-from ..model import Document, Loop, Segment, Transaction
+from .._py.remit import FOLD
+from ..index import pack_tag
+from ..model import Document, Segment, Transaction
 from . import posting
 from .posting import PostingBuckets
-from ..values import ValueReader
+from ..values import ValueReader, gc_paused
 
 _REMARKS = {"MOA": range(3, 8), "MIA": (5, 20, 21, 22, 23)}  # elements that hold claim-level RARCs
+#: Segment ids packed and case-folded as the index packs them (`edi._py.remit.FOLD`).
+_BPR, _TRN, _N1, _DTM, _LX, _CLP, _SVC, _CAS, _REF, _AMT, _NM1, _MOA, _MIA, _LQ, _PLB = (
+    pack_tag(s) & FOLD for s in ("BPR", "TRN", "N1", "DTM", "LX", "CLP", "SVC", "CAS", "REF", "AMT", "NM1", "MOA",
+                                 "MIA", "LQ", "PLB"))
+#: The segments the walk reads; every other is passed over without a look at its elements.
+_READ = frozenset((_BPR, _TRN, _N1, _DTM, _LX, _CLP, _SVC, _CAS, _REF, _AMT, _NM1, _MOA, _MIA, _LQ, _PLB))
 _CLAIM_DATES = {"232": "statement_from", "233": "statement_to", "050": "received"}
 _LINE_DATES = {"472": ("service_start", "service_end"), "150": ("service_start",), "151": ("service_end",)}
 
@@ -233,11 +246,12 @@ class RemittanceBatch:
     def __init__(self, documents: Sequence[Document], sources: Sequence[str] | None = None):
         self.documents = list(documents)
         self.sources = list(sources) if sources is not None else ["<bytes>"] * len(self.documents)
-        self.remittances = [
-            _TransactionReader(txn).remittance()
-            for doc in self.documents for txn in doc.transactions if txn.set_id == "835"
-        ]
-        self.reversal_findings = posting.pair_reversals(self.claims)
+        with gc_paused():
+            self.remittances = [
+                _TransactionReader(txn).remittance()
+                for doc in self.documents for txn in doc.transactions if txn.set_id == "835"
+            ]
+            self.reversal_findings = posting.pair_reversals(self.claims)
         self._tables = None
 
     @property
@@ -287,57 +301,106 @@ def read_files(paths: Sequence[str | os.PathLike], *, strict: bool = False) -> R
     return RemittanceBatch([read_document(p, strict=strict) for p in paths], [os.fspath(p) for p in paths])
 
 
-def _loop_root(txn: Transaction) -> Loop:
-    """The loop tree of an 835, with the fallback guide when the transaction names none we have."""
-    if txn.index is None:
-        raise EdiError("remittances are read from bytes: read a built document with edi.read(edi.write(doc))")
-    return txn.fallback_root()
-
-
 class _TransactionReader(ValueReader):
     """Builds the objects of one 835 transaction and collects the findings about its values."""
 
     def __init__(self, txn: Transaction):
+        if txn.index is None or txn.changed:
+            raise EdiError("remittances are read from bytes: read a built or edited document with "
+                           "edi.read(edi.write(doc))")
         self.txn = txn
         self.findings: list[Finding] = []
 
-    # --- values ------------------------------------------------------------------------------
-    # --- objects -----------------------------------------------------------------------------
     def remittance(self) -> Remittance:
-        root = _loop_root(self.txn)
-        header = _segments(root.find("HEADER"))
-        bpr = _first(header, "BPR")
-        trn = _first(header, "TRN")
-        production = next((s for s in header if s.id == "DTM" and s[1] == "405"), None)
-        payment = Payment(bpr[1], self.amount(bpr, 2), bpr[3], bpr[4], self.date(bpr, 16), trn[2], trn[3])
-        remittance = Remittance(
-            self.txn,
-            self.party_loop(root.find("1000A")),
-            self.party_loop(root.find("1000B")),
-            payment,
-            self.date(production, 2) if production is not None else None,
-            [self.claim(loop) for loop in root.findall("2100")],
-            [adj for loop in root.walk() for s in loop.segments if s.id == "PLB"
-             for adj in self.provider_adjustments(s)],
-            self.findings,
-        )
-        for claim in remittance.claims:
+        txn, index = self.txn, self.txn.index
+        first = txn.first + 1
+        tags = (index.seg_tag[first : txn.last + 1] & np.uint32(FOLD)).tolist()
+        payment = trn = production = production_date = party = claim = line = None
+        parties: dict[str, Party] = {}
+        claims, plbs = [], []
+        for i, tag in enumerate(tags, first):
+            if tag not in _READ:
+                continue
+            s = Segment(index, i)
+            if tag == _CAS:
+                if line is not None:
+                    line.adjustments += self.adjustments(s, "line", line.paid)
+                elif claim is not None:
+                    claim.adjustments += self.adjustments(s, "claim", claim.paid)
+            elif tag == _DTM:
+                if line is not None:
+                    if s[1] in _LINE_DATES:
+                        value = self.date(s, 2)
+                        for name in _LINE_DATES[s[1]]:
+                            setattr(line, name, value)
+                elif claim is not None:
+                    if s[1] in _CLAIM_DATES:
+                        setattr(claim, _CLAIM_DATES[s[1]], self.date(s, 2))
+                elif production is None and s[1] == "405":
+                    production, production_date = s, self.date(s, 2)
+            elif tag == _SVC:
+                if claim is not None:
+                    line = self.line(s, claim)
+            elif tag == _REF:
+                if line is not None:
+                    if s[1] == "6R":
+                        line.control_number = s[2]
+                    else:
+                        line.references[s[1]] = s[2]
+                elif claim is not None:
+                    claim.references[s[1]] = s[2]
+                elif party is not None:
+                    party.references[s[1]] = s[2]
+            elif tag == _AMT:
+                target = line if line is not None else claim
+                if target is not None:
+                    self.put_amount(target.amounts, s)
+            elif tag == _NM1:
+                if claim is not None:
+                    claim.parties[s[1]] = self.party(s)
+            elif tag == _LQ:
+                if line is not None:
+                    (line.remarks if s[1] == "HE" else line.reject_codes).append(s[2])
+            elif tag == _CLP:
+                self.finish(line)
+                claim, line, party = self.claim(s), None, None
+                claims.append(claim)
+            elif tag == _MOA or tag == _MIA:
+                if claim is not None:
+                    claim.remarks += [s[j] for j in _REMARKS[s.id] if s[j]]
+            elif tag == _LX or tag == _PLB:
+                self.finish(line)
+                claim = line = party = None
+                if tag == _PLB:
+                    plbs += self.provider_adjustments(s)
+            elif claim is None:  # BPR, TRN and N1 of the header and the 1000A/1000B loops
+                if tag == _BPR:
+                    payment = payment or self.payment(s)
+                elif tag == _TRN:
+                    trn = trn or s
+                elif s[1] in ("PR", "PE") and s[1] not in parties:
+                    party = parties[s[1]] = self.party(s)
+                else:
+                    party = None
+        self.finish(line)
+        payment = payment or self.payment(Segment.build("BPR"))
+        if trn is not None:
+            payment.trace_number, payment.payer_id = trn[2], trn[3]
+        remittance = Remittance(txn, parties.get("PR"), parties.get("PE"), payment, production_date, claims, plbs,
+                                self.findings)
+        for claim in claims:
             claim.remittance = remittance
         return remittance
+
+    def payment(self, bpr: Segment) -> Payment:
+        """The payment of a BPR; its TRN fills in the trace number."""
+        return Payment(bpr[1], self.amount(bpr, 2), bpr[3], bpr[4], self.date(bpr, 16), "", "")
 
     @staticmethod
     def party(segment: Segment) -> Party:
         if segment.id == "N1":
             return Party(segment[1], segment[2], id_qualifier=segment[3], id=segment[4])
         return Party(segment[1], segment[3], segment[4], segment[5], segment[8], segment[9])
-
-    def party_loop(self, loop: Loop | None) -> Party | None:
-        """The N1 of a 1000A/1000B loop with the loop's REFs, or None when the loop is absent."""
-        if loop is None:
-            return None
-        party = self.party(_first(loop.segments, "N1"))
-        party.references = {s[1]: s[2] for s in loop.segments if s.id == "REF"}
-        return party
 
     def adjustments(self, cas: Segment, level: str, paid: Decimal | None) -> list[Adjustment]:
         group = cas[1]
@@ -351,64 +414,35 @@ class _TransactionReader(ValueReader):
                 ))
         return result
 
-    def claim(self, loop: Loop) -> Claim:
-        clp = _first(loop.segments, "CLP")
-        claim = Claim(
+    def claim(self, clp: Segment) -> Claim:
+        return Claim(
             clp[1], clp[2], self.amount(clp, 3), self.amount(clp, 4), self.amount(clp, 5), clp[6], clp[7], clp[8],
             clp[9], parties={}, statement_from=None, statement_to=None, received=None, references={}, amounts={},
             adjustments=[], remarks=[], lines=[], segment=clp,
         )
-        for s in loop.segments:
-            sid = s.id
-            if sid == "CAS":
-                claim.adjustments += self.adjustments(s, "claim", claim.paid)
-            elif sid == "NM1":
-                claim.parties[s[1]] = self.party(s)
-            elif sid in _REMARKS:
-                claim.remarks += [s[j] for j in _REMARKS[sid] if s[j]]
-            elif sid == "DTM" and s[1] in _CLAIM_DATES:
-                setattr(claim, _CLAIM_DATES[s[1]], self.date(s, 2))
-            elif sid == "REF":
-                claim.references[s[1]] = s[2]
-            elif sid == "AMT":
-                self.put_amount(claim.amounts, s)
-        for child in loop.children:
-            line = self.line(child)
-            line.claim = claim
-            claim.lines.append(line)
-        return claim
 
-    def line(self, loop: Loop) -> ServiceLine:
-        svc = _first(loop.segments, "SVC")
-        paid = self.amount(svc, 3)
+    def line(self, svc: Segment, claim: Claim) -> ServiceLine:
+        """A new line of `claim` (the one before it is finished)."""
+        if claim.lines:
+            self.finish(claim.lines[-1])
         line = ServiceLine(
-            _procedure(svc, 1), _procedure(svc, 6) if svc[6] else None, self.amount(svc, 2), paid, svc[4],
-            self.number(svc, 5) if svc[5] else Decimal(1), self.number(svc, 7), service_start=None,
+            _procedure(svc, 1), _procedure(svc, 6) if svc[6] else None, self.amount(svc, 2), self.amount(svc, 3),
+            svc[4], self.number(svc, 5) if svc[5] else Decimal(1), self.number(svc, 7), service_start=None,
             service_end=None, control_number="", references={}, amounts={}, allowed=None, allowed_derived=False,
-            adjustments=[], remarks=[], reject_codes=[], segment=svc,
+            adjustments=[], remarks=[], reject_codes=[], segment=svc, claim=claim,
         )
-        for s in loop.segments:
-            sid = s.id
-            if sid == "CAS":
-                line.adjustments += self.adjustments(s, "line", paid)
-            elif sid == "DTM" and s[1] in _LINE_DATES:
-                value = self.date(s, 2)
-                for name in _LINE_DATES[s[1]]:
-                    setattr(line, name, value)
-            elif sid == "REF":
-                if s[1] == "6R":
-                    line.control_number = s[2]
-                else:
-                    line.references[s[1]] = s[2]
-            elif sid == "AMT":
-                self.put_amount(line.amounts, s)
-            elif sid == "LQ":
-                (line.remarks if s[1] == "HE" else line.reject_codes).append(s[2])
+        claim.lines.append(line)
+        return line
+
+    @staticmethod
+    def finish(line: ServiceLine | None) -> None:
+        """A line that closes gets its allowed amount: AMT*B6, else derived from its adjustments."""
+        if line is None:
+            return
         line.allowed = line.amounts.get("B6")
         if line.allowed is None:
             line.allowed = posting.derive_allowed(line.charge, line.adjustments)
             line.allowed_derived = line.allowed is not None
-        return line
 
     def put_amount(self, amounts: dict[str, Decimal], amt: Segment) -> None:
         value = self.amount(amt, 2)
@@ -423,15 +457,6 @@ class _TransactionReader(ValueReader):
                 result.append(ProviderAdjustment(plb[1], fiscal_date, plb.component(j, 1), plb.component(j, 2),
                                                  self.amount(plb, j + 1), plb, j))
         return result
-
-
-def _segments(loop: Loop | None) -> list[Segment]:
-    return loop.segments if loop is not None else []
-
-
-def _first(segments: list[Segment], segment_id: str) -> Segment:
-    """The first segment with this id, or an empty one (all elements "") when there is none."""
-    return next((s for s in segments if s.id == segment_id), None) or Segment.build(segment_id)
 
 
 def _procedure(svc: Segment, j: int) -> Procedure:
