@@ -27,14 +27,14 @@ from typing import Sequence
 
 import numpy as np
 
+from .._py.remit import FOLD
 from ..codes import CLAIM_STATUS, CarcCategory, carc_category
 from ..errors import EdiError, Finding, Location
-from .._py.remit import FOLD
 from ..index import pack_tag
 from ..model import Document, Segment, Transaction
+from ..values import ValueReader, gc_paused
 from . import posting
 from .posting import PostingBuckets
-from ..values import ValueReader, gc_paused
 
 _REMARKS = {"MOA": range(3, 8), "MIA": (5, 20, 21, 22, 23)}  # elements that hold claim-level RARCs
 #: Segment ids packed and case-folded as the index packs them (`edi._py.remit.FOLD`).
