@@ -3,7 +3,7 @@ their own loop tree or object model, each run in a fresh process so that its imp
 memory are its own. Prints a Markdown table of throughput, peak memory and edi's speed-up.
 
     python benchmarks/peers.py [--sizes 1MB,10MB,50MB] [--kinds 835,837p]
-                               [--peers edi,pyx12,x12sdk,oxedi,edi_835_parser]
+                               [--peers edi,edi_tables,pyx12,x12sdk,oxedi,edi_835_parser]
                                [--timeout S] [--json OUT]
 
 Each run gets S seconds of CPU time for its parses (default 120); a peer that goes past it on a
@@ -64,6 +64,18 @@ def parse_edi(path: str, kind: str) -> int:
     return claims
 
 
+def parse_edi_tables(path: str, kind: str) -> int:
+    """The posting job of issue 4: `edi.read_file(path)`, the six 835 tables
+    (`edi.remittance.tables.extract`) and their balancing findings (`balance_findings`);
+    claims are the rows of the claims table."""
+    import edi
+    from edi.remittance.tables import balance_findings, extract
+
+    tables = extract(edi.read_file(path))
+    balance_findings(tables)
+    return len(tables["claims"])
+
+
 def parse_pyx12(path: str, kind: str) -> int:
     """`pyx12.x12context.X12ContextReader(params(), errh_null(), fd).iter_segments()`, reading
     every segment's loop id (`node.x12_map_node.parent.id`); claims are CLP/CLM in the claim loop."""
@@ -115,6 +127,7 @@ class Peer(NamedTuple):
 
 PEERS = {
     "edi": Peer("edi", ("835", "837p"), parse_edi),
+    "edi_tables": Peer("edi", ("835",), parse_edi_tables),
     "pyx12": Peer("pyx12.x12context", ("835", "837p"), parse_pyx12),
     "x12sdk": Peer("x12sdk.io", ("835", "837p"), parse_x12sdk),
     "oxedi": Peer("oxedi", ("835",), parse_oxedi),
@@ -221,38 +234,39 @@ def measure(peers: list[str], kinds: list[str], sizes: list[str], timeout: float
         unmeasured = [peer for peer in timed_out if all(results[peer, kind, s]["status"] != "ok" for s in sizes)]
         if unmeasured and FALLBACK_SIZE not in sizes:
             # edi runs on the fallback file too, for the ratio.
-            for peer in dict.fromkeys(["edi", *unmeasured] if "edi" in readers else unmeasured):
+            ours = [peer for peer in ("edi", "edi_tables") if peer in readers]
+            for peer in dict.fromkeys([*ours, *unmeasured]):
                 run(peer, kind, FALLBACK_SIZE, f"{FALLBACK_SIZE} fallback")
     return list(results.values())
 
 
-def _row(result: dict, edi: dict | None, timeout: float) -> list[str]:
-    """One table row: numbers for an ok run, a bound for a timeout, the reason otherwise."""
-    edi_rate = edi.get("mb_per_s_cpu") if edi else None
+def _row(result: dict, ours: list[dict | None], timeout: float) -> list[str]:
+    """One table row: numbers for an ok run, a bound for a timeout, the reason otherwise; then
+    the speed of each of `ours` (edi's runs on the same file) over this peer's."""
+    rates = [run.get("mb_per_s_cpu") if run and run["peer"] != result["peer"] else None for run in ours]
     status = result["status"]
     if status == "ok":
         claims = f"{result['claims']:,}"
         if result["claims"] != result["expected_claims"]:
             claims += f" (file has {result['expected_claims']:,})"
         rate = result["mb_per_s_cpu"]
-        ratio = f"{edi_rate / rate:,.1f}" if edi_rate and result["peer"] != "edi" else ""
         return [claims, f"{result['wall_s']:.3f}", f"{result['cpu_s']:.3f}", f"{rate:,.2f}",
-                f"{result['peak_rss_mb']:,.0f}", ratio]
+                f"{result['peak_rss_mb']:,.0f}", *(f"{ours / rate:,.1f}" if ours else "" for ours in rates)]
     if status == "timeout" and result["clock"] == "cpu":
         bound = result["bytes"] / 1e6 / timeout
-        ratio = f"> {edi_rate / bound:,.0f}" if edi_rate else ""
-        return ["timeout", "", f"> {timeout:.0f}", f"< {bound:.2f}", "", ratio]
-    return [f"{status}: {result.get('error', '')}", "", "", "", "", ""]
+        return ["timeout", "", f"> {timeout:.0f}", f"< {bound:.2f}", "",
+                *(f"> {ours / bound:,.0f}" if ours else "" for ours in rates)]
+    return [f"{status}: {result.get('error', '')}", "", "", "", "", *("" for _ in rates)]
 
 
 def markdown(results: list[dict], timeout: float) -> str:
     """The results as a Markdown table (edi/peer from CPU-time MB/s on the same file), then how
     each peer was driven."""
     by_key = {(r["peer"], r["kind"], r["size"]): r for r in results}
-    lines = ["| peer | kind | file | claims found | wall s | CPU s | MB/s (CPU) | peak RSS MB | edi/peer |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| peer | kind | file | claims found | wall s | CPU s | MB/s (CPU) | peak RSS MB | edi/peer "
+             "| edi_tables/peer |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        cells = _row(r, by_key.get(("edi", r["kind"], r["size"])), timeout)
+        cells = _row(r, [by_key.get((ours, r["kind"], r["size"])) for ours in ("edi", "edi_tables")], timeout)
         size = f"{r['bytes'] / 1e6:.1f} MB ({r['size']})" if "bytes" in r else r["size"]
         lines.append("| " + " | ".join([r["peer"], r["kind"], size, *cells]) + " |")
     peers = dict.fromkeys(r["peer"] for r in results)
