@@ -93,9 +93,10 @@ BPR, TRN, N1, LX, CLP, SVC, CAS, DTM, REF, AMT, MOA, MIA, LQ, PLB = (
     _tag(s) for s in ("BPR", "TRN", "N1", "LX", "CLP", "SVC", "CAS", "DTM", "REF", "AMT", "MOA", "MIA", "LQ", "PLB"))
 
 
-def extract_835(index, firsts, lasts):
+def extract_835(index, firsts, lasts, parts: int = 1):
     """Rows of the six tables from the 835 transactions in segments firsts[t]..lasts[t] of
-    `index` (ST..SE), and the value issues; see the module docstring for the arrays."""
+    `index` (ST..SE), and the value issues; see the module docstring for the arrays. `parts`
+    (how many threads the native kernel may use) changes nothing here."""
     firsts, lasts = [int(f) for f in firsts], [int(last) for last in lasts]
     if len(firsts) != len(lasts) or not all(0 <= f <= last < len(index) for f, last in zip(firsts, lasts)):
         raise ValueError("transaction range outside the index")

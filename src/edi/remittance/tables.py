@@ -8,7 +8,8 @@ provider_adjustments) and their balancing findings (DOMAIN 3.5), computed over w
 
 The column kernel (`edi._fast._remit`, twin `edi._py.remit`) walks each 835 transaction's
 segment ids in order straight from the SegmentIndex and emits keys, amounts (int64 cents) and
-dates; see the twin's docstring for which segments belong to which claim and line. Text columns
+dates (a large run is cut at transactions into parts that threads walk side by side, one per
+core); see the twin's docstring for which segments belong to which claim and line. Text columns
 are not copied: each is the (start, end) spans of an element (or component) in the document's
 bytes, which the kernel's `element_spans` finds through the index arrays the first time the
 column is used. Dates are datetime64[D] (NaT when absent or invalid).
@@ -33,6 +34,7 @@ are `RemittanceTables.findings`; `balance_findings` gives the balancing ones.
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -92,6 +94,8 @@ COLUMNS = {
 #: Constant text of `level` and remark `segment_id` cells, as spans of one buffer.
 LEVELS = b"claimline"
 REMARK_SEGMENTS = b"MOAMIALQ"
+#: A kernel run over more segments than this is cut into parts walked by threads (`_parts`).
+SEGMENTS_PER_PART = 200_000
 #: Sources and keys combine into one sortable int64: source * KEY_SPAN + key.
 KEY_SPAN = 1 << 40
 VALUE_FINDINGS = {
@@ -182,7 +186,7 @@ def _extract_run(index: SegmentIndex, run: list[tuple[int, Transaction]]) -> Rem
     lasts = np.array([t.last for _, t in run], np.int64)
     is_835 = StringColumn(index.buf, *_backend.columns.element_spans(index, firsts, 1, 0, b"")).equals("835")
     positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
-    raw, issues = _backend.columns.extract_835(index, firsts, lasts)
+    raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts + 1).sum())))
     # Component separators: `separators[codes[t]]` is transaction t's.
     chunk_components = [d.delimiters.component for d in index.dialects]
     separators = sorted(set(chunk_components))
@@ -191,6 +195,13 @@ def _extract_run(index: SegmentIndex, run: list[tuple[int, Transaction]]) -> Rem
     tables = {name: _table(name, index, raw[name], positions, separators, codes) for name in TABLES}
     findings = [_value_finding(index, *issue) for issue in issues]
     return RemittanceTables(tables, findings, len(positions))
+
+
+def _parts(segments: int) -> int:
+    """Threads for a kernel run over this many segments: one per core, each with at least
+    SEGMENTS_PER_PART (below that, starting a thread costs more than it saves)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, segments // SEGMENTS_PER_PART))
 
 
 def _empty() -> RemittanceTables:
