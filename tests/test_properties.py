@@ -181,7 +181,10 @@ def test_kernels_agree_on_generated_interchanges(doc, data):
     max_el = data.draw(st.sampled_from([1024, 16, 5, 1]))
     final = data.draw(st.booleans())
     args = (raw, start, end, first, sep, term, max_len, max_el, final)
-    assert kernel_outputs("python", *args) == kernel_outputs("cython", *args)
+    expected = kernel_outputs("python", *args)
+    assert kernel_outputs("cython", *args) == expected
+    # Cut in two halves scanned side by side (from a few bytes on): the same arrays and stop.
+    assert kernel_outputs("cython", *args, 2, data.draw(st.integers(1, 300))) == expected
 
 
 @needs_cython
@@ -199,7 +202,9 @@ def test_kernels_agree_on_mutated_inputs(raw, data):
     max_el = data.draw(st.sampled_from([1024, 12, 2]))
     final = data.draw(st.booleans())
     args = (raw, start, end, -1, sep, term, max_len, max_el, final)
-    assert kernel_outputs("python", *args) == kernel_outputs("cython", *args)
+    expected = kernel_outputs("python", *args)
+    assert kernel_outputs("cython", *args) == expected
+    assert kernel_outputs("cython", *args, 2, data.draw(st.integers(1, 300))) == expected
 
 
 @needs_cython

@@ -162,6 +162,22 @@ def test_texts_are_the_decoded_elements(sep):
     assert index.texts(binary) == ["BIN", "5", "a" + sep.decode("utf-8", "surrogateescape") + "b:c"]
 
 
+@pytest.mark.skipif("cython" not in _backend.KERNELS, reason="the Cython extension is not built")
+@pytest.mark.parametrize("middle", [b"REF*A*1", b"BIN*9*ab~cd*ef", b"BIN*30*" + b"~" * 30, b"SE*2*1~GE*1*1~IEA*1*1"],
+                         ids=["plain", "terminator-in-binary", "binary-across-the-cut", "interchange-ends"])
+def test_halves_scanned_side_by_side_give_the_same_index(middle):
+    """The native kernel cuts a large region after a terminator near its middle and scans the
+    halves in two threads; where the cut falls inside BIN data or after an IEA, one thread goes
+    on from where the first half stopped. Every cut gives what one thread gives."""
+    kernel = _backend.KERNELS["cython"]
+    for before in range(0, 40, 3):  # moves `middle` across the middle of the region, where the cut is
+        data = envelope([b"BGN*11*1*20240101"] + [b"REF*X*%d" % k for k in range(before)] + [middle]
+                        + [b"REF*Y*%d" % k for k in range(40 - before)])
+        args = (data, 0, len(data), 105, ord("*"), b"~", 65535, 1024, True)
+        expected, cut = kernel(*args), kernel(*args, 2, 1)
+        assert [a.tolist() for a in cut[:5]] == [a.tolist() for a in expected[:5]] and cut[5:] == expected[5:]
+
+
 @pytest.mark.parametrize("bad", [b"BIN*5*toolong~", b"BIN*99*short~", b"BIN*X*abc~", b"BIN**abc~"])
 def test_bin_segment_with_wrong_length_is_a_syntax_error(bad):
     data = envelope([b"BGN*11*1*20240101", bad[:-1]])

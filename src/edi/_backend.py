@@ -50,6 +50,12 @@ columns = COLUMN_KERNELS[BACKEND]
 claim_values = CLAIM_KERNELS[BACKEND]
 
 
+def cores() -> int:
+    """The cores this process may run on: how many threads a native kernel may cut a large
+    piece of work into (the tokenizer and the 835 tables' kernel do)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""

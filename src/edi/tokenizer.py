@@ -198,7 +198,7 @@ class Scan:
         delimiters = dialect.delimiters
         arrays = _backend.scan_segments(
             self.data, pos, len(self.data), first_segment_end, delimiters.element[0], delimiters.segment,
-            self.limits.max_segment_length, self.limits.max_elements, self.final,
+            self.limits.max_segment_length, self.limits.max_elements, self.final, _backend.cores(),
         )
         *columns, stop, status = arrays
         if len(columns[0]):

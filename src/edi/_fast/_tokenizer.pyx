@@ -15,6 +15,8 @@ from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memset
 
+import threading
+
 cimport numpy as cnp
 
 cnp.import_array()
@@ -33,8 +35,14 @@ cdef extern from "simd.h":
     uint64_t edi_mask64(const unsigned char *p, unsigned char a, unsigned char b) nogil
     uint64_t edi_mask_tail(const unsigned char *p, size_t n, unsigned char a, unsigned char b) nogil
     int edi_ctz64(uint64_t x) nogil
+    void edi_count2(const unsigned char *p, size_t n, unsigned char a, unsigned char b, size_t *na,
+                    size_t *nb) nogil
+    Py_ssize_t edi_find4(const unsigned char *p, size_t n, unsigned char a, unsigned char b, unsigned char c,
+                         unsigned char d) nogil
 
 cdef uint32_t TAG_IEA = (<uint32_t>73 << 16) | (<uint32_t>69 << 8) | <uint32_t>65
+#: A region is scanned in two halves by two threads from this size on.
+cdef Py_ssize_t MIN_SPLIT_BYTES = 8 << 20
 
 
 cdef struct Output:
@@ -246,10 +254,105 @@ cdef object owned_array(void *data, Py_ssize_t count, int typenum):
     return arr
 
 
+cdef Py_ssize_t find_split(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end, Py_ssize_t after,
+                           unsigned char sep, unsigned char t0) noexcept nogil:
+    """Where a second thread may start scanning: just after the first terminator past the middle
+    of start..end (and past `after`, the end of an ISA read by its length), before a segment
+    that is not an ISA; -1 when there is none, or when an "IEA" and separator stand before it
+    (the scan would stop at an interchange's end, and the second half would be wasted)."""
+    cdef Py_ssize_t q = max(start + (end - start) // 2, after + 1), s
+    while q < end and buf[q] != t0:
+        q += 1
+    s = q + 1
+    while s < end and is_layout(buf[s]) and buf[s] != sep:
+        s += 1
+    if s + 4 >= end or (buf[s] == 73 and buf[s + 1] == 83 and buf[s + 2] == 65):
+        return -1
+    if edi_find4(buf + start, s - start, 73, 69, 65, sep) >= 0:  # "IEA" and the separator
+        return -1
+    return s
+
+
+cdef class _SecondHalf:
+    """The second half of a region, scanned by another thread into the same buffers: from the
+    segment and element that the first half ends at, if the first half's terminators and
+    separators are as many as its segments and elements (they are unless BIN data or layout
+    holds them)."""
+    cdef const unsigned char *buf
+    cdef Py_ssize_t split, end, term_len, max_segment_length, max_elements, stop
+    cdef Py_ssize_t first_segments, first_elements
+    cdef const unsigned char *term
+    cdef unsigned char sep
+    cdef bint final
+    cdef int status
+    cdef Output out
+
+    def run(self):
+        with nogil:
+            self.stop = scan(self.buf, self.split, self.end, -1, self.sep, self.term, self.term_len,
+                             self.max_segment_length, self.max_elements, self.final, &self.out, &self.status)
+
+
+cdef int scan_halves(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t first_segment_end,
+                     unsigned char sep, const unsigned char *term, Py_ssize_t max_segment_length,
+                     Py_ssize_t max_elements, bint final, Output *out, Py_ssize_t *stop, int *status) except -1:
+    """Scan data[pos:end] as two halves side by side, when it can be cut (`find_split`) and the
+    buffers hold both; returns 1 with `stop` and `status` set as the one-thread scan would set
+    them, or 0 (nothing kept) when the region is scanned by one thread after all."""
+    cdef Py_ssize_t split, seg_before = out.n_seg, elem_before = out.n_elem, first_stop
+    cdef size_t terminators, separators
+    cdef int first_status = 0
+    cdef _SecondHalf second
+    with nogil:
+        split = find_split(data, pos, end, first_segment_end, sep, term[0])
+        if split >= 0:
+            edi_count2(data + pos, split - pos, term[0], sep, &terminators, &separators)
+    if split < 0:
+        return 0
+    second = _SecondHalf()
+    second.buf, second.split, second.end, second.sep, second.term = data, split, end, sep, term
+    second.term_len, second.max_segment_length, second.max_elements, second.final = 1, max_segment_length, max_elements, final
+    second.first_segments, second.first_elements = seg_before + terminators, elem_before + separators
+    if second.first_segments + 2 >= out.seg_cap:
+        return 0
+    second.out = out[0]
+    second.out.seg_start += second.first_segments
+    second.out.seg_len += second.first_segments
+    second.out.seg_tag += second.first_segments
+    second.out.elem_ptr += second.first_segments
+    second.out.n_seg = 0
+    second.out.seg_cap = out.seg_cap - second.first_segments
+    second.out.n_elem = second.first_elements
+    thread = threading.Thread(target=second.run)
+    thread.start()
+    with nogil:
+        first_stop = scan(data, pos, split, first_segment_end, sep, term, 1, max_segment_length, max_elements,
+                          False, out, &first_status)
+    thread.join()
+    if first_status == STATUS_END and first_stop == split and out.n_seg == second.first_segments \
+            and out.n_elem == second.first_elements:
+        out.n_seg += second.out.n_seg
+        out.n_elem = second.out.n_elem
+        stop[0], status[0] = second.stop, second.status
+        return 1
+    if out.n_seg > second.first_segments or out.n_elem > second.first_elements:
+        out.n_seg, out.n_elem = seg_before, elem_before  # the halves' rows may overlap: start again
+        return 0
+    # The first half's rows stand; the second half's are dropped. Where the first half stopped
+    # for a reason of its own (an IEA or ISA, an error, full buffers), that is the answer; where
+    # it stopped at the cut (BIN data held the terminator found there), one thread goes on.
+    stop[0] = first_stop
+    status[0] = STATUS_FULL if first_status == STATUS_END or first_status == STATUS_NEED_MORE else first_status
+    return 1
+
+
 def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
                   Py_ssize_t first_segment_end, int element_separator, bytes terminator,
-                  Py_ssize_t max_segment_length, Py_ssize_t max_elements, bint final):
-    """Tokenize `buf[start:end]`; see `edi._py.tokenizer.scan_segments` for the contract."""
+                  Py_ssize_t max_segment_length, Py_ssize_t max_elements, bint final, int threads=1,
+                  Py_ssize_t split_bytes=MIN_SPLIT_BYTES):
+    """Tokenize `buf[start:end]`; see `edi._py.tokenizer.scan_segments` for the contract. With
+    `threads` > 1 a region of `split_bytes` or more (tests make it small) is scanned in two
+    halves side by side (`scan_halves`); the arrays are the same."""
     cdef int status = 0
     cdef Py_ssize_t stop, pos = start, size
     cdef const unsigned char *term = terminator
@@ -268,7 +371,14 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
         if not grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024):
             raise MemoryError()
         out.elem_ptr[0] = 0
-        while True:
+        if threads > 1 and term_len == 1 and size >= split_bytes and scan_halves(
+                data, pos, end, first_segment_end, sep, term, max_segment_length, max_elements, final, &out,
+                &stop, &status):
+            if stop > pos:
+                pos, first_segment_end = stop, -1
+        else:
+            status = STATUS_FULL  # not scanned yet
+        while status == STATUS_FULL:
             with nogil:
                 stop = scan(data, pos, end, first_segment_end, sep, term, term_len,
                             max_segment_length, max_elements, final, &out, &status)

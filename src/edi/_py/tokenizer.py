@@ -51,10 +51,12 @@ def scan_segments(
     max_segment_length: int,
     max_elements: int,
     final: bool,
+    threads: int = 1,
 ):
     """Tokenize `buf[start:end]`. Returns (seg_start int64, seg_len uint32, seg_tag uint32,
     elem_ptr int64 (n+1), elem_offset uint16, stop, status). `first_segment_end`, when not -1,
-    is where the first segment ends (the ISA, whose end the dialect sniffer already knows)."""
+    is where the first segment ends (the ISA, whose end the dialect sniffer already knows).
+    `threads` (how many the native kernel may use) changes nothing here."""
     seg_start = array("q")
     seg_len = array("I")
     seg_tag = array("I")

@@ -34,7 +34,6 @@ are `RemittanceTables.findings`; `balance_findings` gives the balancing ones.
 from __future__ import annotations
 
 import itertools
-import os
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -200,8 +199,7 @@ def _extract_run(index: SegmentIndex, run: list[tuple[int, Transaction]]) -> Rem
 def _parts(segments: int) -> int:
     """Threads for a kernel run over this many segments: one per core, each with at least
     SEGMENTS_PER_PART (below that, starting a thread costs more than it saves)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, segments // SEGMENTS_PER_PART))
+    return max(1, min(_backend.cores(), segments // SEGMENTS_PER_PART))
 
 
 def _empty() -> RemittanceTables:
