@@ -175,7 +175,7 @@ def test_halves_scanned_side_by_side_give_the_same_index(middle):
                         + [b"REF*Y*%d" % k for k in range(40 - before)])
         args = (data, 0, len(data), 105, ord("*"), b"~", 65535, 1024, True)
         expected, cut = kernel(*args), kernel(*args, 2, 1)
-        assert [a.tolist() for a in cut[:5]] == [a.tolist() for a in expected[:5]] and cut[5:] == expected[5:]
+        assert [a.tolist() for a in cut[:7]] == [a.tolist() for a in expected[:7]] and cut[7:] == expected[7:]
 
 
 @pytest.mark.parametrize("bad", [b"BIN*5*toolong~", b"BIN*99*short~", b"BIN*X*abc~", b"BIN**abc~"])
@@ -363,6 +363,20 @@ def test_kernel_status_iea_and_isa():
     *arrays, stop, status = scan(body + data, first=-1)
     assert status == py_kernel.STATUS_ISA and stop == len(body)
     assert arrays[0].tolist() == [0, 5, 10]
+
+
+def test_kernel_lists_control_segments_and_counts_what_the_checks_look_for():
+    """Besides the arrays, the kernel gives the positions of ISA/IEA/GS/GE/ST/SE/TA1 and counts
+    of empty segments, bad ids, lowercase ids and layout after a terminator, so that the
+    driver's checks and the envelope scan the arrays only when there is something to find."""
+    data = envelope([b"BPR*I*1", b"", b"ref*X*1", b"\r\nN1*PR*A", b"1#*X", b"TA1*1"])
+    *arrays, controls, counts, stop, status = scan(data, first=105)
+    ids = [data[s : s + 3].rstrip(b"*") for s in arrays[0][controls].tolist()]
+    assert ids == [b"ISA", b"GS", b"ST", b"TA1", b"SE", b"GE", b"IEA"]
+    assert dict(zip(py_kernel.COUNTS, counts.tolist())) == {"empty": 1, "bad_id": 1, "lowercase": 1, "gaps": 1}
+    plain = envelope([b"BPR*I*1"])
+    *_, counts, stop, status = scan(plain, first=105)
+    assert counts.tolist() == [0, 0, 0, 0]
 
 
 def test_kernel_need_more_and_end():

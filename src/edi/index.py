@@ -37,6 +37,8 @@ def unpack_tag(tag: int) -> str:
 
 
 BIN_TAG = pack_tag("BIN")
+#: The ids whose segments the tokenizer lists (`SegmentIndex.controls`).
+CONTROL_IDS = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"))
 
 
 class SegmentIndex:
@@ -51,7 +53,7 @@ class SegmentIndex:
     __slots__ = (
         "buf", "seg_start", "seg_len", "seg_tag", "elem_ptr", "elem_offset",
         "chunk_first", "dialects", "findings", "base_offset", "base_segment", "source", "name", "_empties",
-        "_separators",
+        "_separators", "controls",
     )
 
     def __init__(self, buf: bytes, seg_start, seg_len, seg_tag, elem_ptr, elem_offset,
@@ -72,6 +74,9 @@ class SegmentIndex:
         self.name = None  # the file the bytes were read from, named in locations
         self._empties = None
         self._separators = None  # per run: the element separator as text, None when not ASCII
+        #: Positions of the ISA, IEA, GS, GE, ST, SE and TA1 segments, as the tokenizer listed
+        #: them (None when it did not), so that `positions` need not scan every tag for them.
+        self.controls: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.seg_start)
@@ -179,6 +184,8 @@ class SegmentIndex:
     def positions(self, *segment_ids: str, fold_case: bool = False) -> np.ndarray:
         """Indexes of the segments with any of these ids (ids of letters only when `fold_case`,
         which also matches them written in lowercase)."""
+        if self.controls is not None and not fold_case and set(segment_ids) <= CONTROL_IDS:
+            return self.controls[np.isin(self.seg_tag[self.controls], [pack_tag(s) for s in segment_ids])]
         tags = self.seg_tag & np.uint32(~0x202020 & 0xFFFFFFFF) if fold_case else self.seg_tag
         hits = tags == pack_tag(segment_ids[0])
         for segment_id in segment_ids[1:]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _backend
 from ._py.tokenizer import (
+    COUNTS,
     STATUS_BAD_BINARY,
     STATUS_END,
     STATUS_NEED_MORE,
@@ -119,6 +120,8 @@ class Scan:
         self.limits = limits
         self.final = final
         self.chunks: list[tuple] = []
+        self.controls: list[np.ndarray] = []  # per chunk: its control segments, as index positions
+        self.counts = np.zeros(len(COUNTS), np.int64)  # the kernel's COUNTS over every chunk
         self.dialects: list[Dialect] = []
         self.findings: list[Finding] = []
         self.n_segments = 0
@@ -200,9 +203,11 @@ class Scan:
             self.data, pos, len(self.data), first_segment_end, delimiters.element[0], delimiters.segment,
             self.limits.max_segment_length, self.limits.max_elements, self.final, _backend.cores(),
         )
-        *columns, stop, status = arrays
+        *columns, controls, counts, stop, status = arrays
         if len(columns[0]):
             self.chunks.append((self.n_segments, columns))
+            self.controls.append(controls + self.n_segments)
+            self.counts += counts
             self.dialects.append(dialect)
             self.n_segments += len(columns[0])
         if status < 0:
@@ -240,25 +245,28 @@ class Scan:
             columns = _concatenate([c for _, c in self.chunks])
         chunk_first = np.array([first for first, _ in self.chunks], dtype=np.int64)
         index = SegmentIndex(self.data, *columns, chunk_first, self.dialects, self.findings, base_offset, base_segment)
+        index.controls = np.concatenate(self.controls)
         self._check(index)
         return index
 
     def _check(self, index: SegmentIndex) -> None:
-        """Vectorized checks of what strict mode rejects and lenient mode reports."""
-        first_gap = _first_gap(index)
+        """Vectorized checks of what strict mode rejects and lenient mode reports, each run only
+        where the kernel counted something to find (`COUNTS`)."""
+        empties, bad_ids, lowercase_ids, gaps = self.counts.tolist()
+        first_gap = _first_gap(index) if gaps or len(index.dialects) > 1 else None
         if first_gap is not None:
             self.repair(FindingCode.WHITESPACE_BETWEEN_SEGMENTS, _at(index, first_gap))
-        empty = np.flatnonzero(index.seg_len == 0)
-        if len(empty):  # one finding, however many: "~~~~" must not flood the findings
+        if empties:  # one finding, however many: "~~~~" must not flood the findings
+            empty = np.flatnonzero(index.seg_len == 0)
             self.repair(FindingCode.EMPTY_SEGMENT, _at(index, int(empty[0])), f"{len(empty)} in all")
-        for i in np.flatnonzero(index.seg_tag == 0).tolist():
+        for i in np.flatnonzero(index.seg_tag == 0).tolist() if bad_ids else []:
             if index.seg_len[i] > 0:
                 self.repair(FindingCode.BAD_SEGMENT_ID, _at(index, i))
         # A lowercase letter is the only id byte with both 0x40 and 0x20 set.
         tags = index.seg_tag
-        lowercase = np.flatnonzero((tags >> np.uint32(1)) & tags & np.uint32(0x202020))
+        lowercase = np.flatnonzero((tags >> np.uint32(1)) & tags & np.uint32(0x202020)).tolist() if lowercase_ids else []
         reported = set()
-        for i in lowercase.tolist():
+        for i in lowercase:
             segment_id = unpack_tag(int(tags[i]))
             if segment_id not in reported:
                 reported.add(segment_id)

@@ -41,6 +41,14 @@ cdef extern from "simd.h":
                          unsigned char d) nogil
 
 cdef uint32_t TAG_IEA = (<uint32_t>73 << 16) | (<uint32_t>69 << 8) | <uint32_t>65
+cdef enum:
+    TAG_ISA = 0x495341
+    TAG_GS = 0x475300
+    TAG_GE = 0x474500
+    TAG_ST = 0x535400
+    TAG_SE = 0x534500
+    TAG_TA1 = 0x544131
+    FIRST_BYTES_OF_CONTROLS = 0x180280  # bits 'G', 'I', 'S', 'T' (less 64) of the ids above
 #: A region is scanned in two halves by two threads from this size on.
 cdef Py_ssize_t MIN_SPLIT_BYTES = 8 << 20
 
@@ -52,6 +60,11 @@ cdef struct Output:
     int64_t *elem_ptr      # room for seg_cap + 1
     uint16_t *elem_offset
     Py_ssize_t n_seg, seg_cap, n_elem, elem_cap
+    int64_t *controls      # positions of the control segments (see `is_control`)
+    Py_ssize_t n_controls, controls_cap
+    bint out_of_memory     # the controls could not grow
+    Py_ssize_t counts[4]   # COUNTS of the twin: empty segments, bad ids, lowercase ids, gaps
+    Py_ssize_t last_end    # just past the previous segment's terminator (-1: none yet)
 
 
 cdef inline bint is_id_byte(unsigned char c) noexcept nogil:
@@ -81,6 +94,41 @@ cdef inline uint32_t pack_tag(const unsigned char *buf, Py_ssize_t start, Py_ssi
         if is_id_byte(buf[start]) and is_id_byte(buf[start + 1]) and is_id_byte(buf[start + 2]):
             return (<uint32_t>buf[start] << 16) | (<uint32_t>buf[start + 1] << 8) | buf[start + 2]
     return 0
+
+
+cdef inline bint is_control(uint32_t tag) noexcept nogil:
+    """ISA, IEA, GS, GE, ST, SE or TA1 (the first byte rules out nearly every other id)."""
+    cdef uint32_t first = tag >> 16
+    if first < 64 or first >= 96 or not (FIRST_BYTES_OF_CONTROLS >> (first - 64)) & 1:
+        return False
+    return (tag == TAG_ISA or tag == TAG_IEA or tag == TAG_GS or tag == TAG_GE or tag == TAG_ST
+            or tag == TAG_SE or tag == TAG_TA1)
+
+
+cdef void note_control(Output *out, Py_ssize_t i) noexcept nogil:
+    """List segment i as a control segment."""
+    cdef int64_t *grown
+    if out.n_controls == out.controls_cap:
+        grown = <int64_t *>realloc(out.controls, (out.controls_cap * 2 + 64) * sizeof(int64_t))
+        if grown == NULL:
+            out.out_of_memory = True
+            return
+        out.controls = grown
+        out.controls_cap = out.controls_cap * 2 + 64
+    out.controls[out.n_controls] = i
+    out.n_controls += 1
+
+
+cdef void note_segment(Output *out, Py_ssize_t s, Py_ssize_t e, Py_ssize_t p, uint32_t tag) noexcept nogil:
+    """Count what the driver checks and list the control segments, for segment n_seg (s..e,
+    its terminator ending at p)."""
+    if is_control(tag):
+        note_control(out, out.n_seg)
+    out.counts[0] += e == s
+    out.counts[1] += tag == 0 and e > s
+    out.counts[2] += ((tag >> 1) & tag & 0x202020) != 0
+    out.counts[3] += 0 <= out.last_end < s
+    out.last_end = p
 
 
 cdef inline void add_elements(Output *out, const unsigned char *buf, Py_ssize_t s, Py_ssize_t e,
@@ -208,6 +256,7 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             return s
         id_end = out.elem_offset[n_before] + s - 1 if out.n_elem > n_before else e
         tag = pack_tag(buf, s, id_end)
+        note_segment(out, s, e, p, tag)
         out.seg_start[out.n_seg] = s
         out.seg_len[out.n_seg] = <uint32_t>(e - s)
         out.seg_tag[out.n_seg] = tag
@@ -257,9 +306,10 @@ cdef object owned_array(void *data, Py_ssize_t count, int typenum):
 cdef Py_ssize_t find_split(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end, Py_ssize_t after,
                            unsigned char sep, unsigned char t0) noexcept nogil:
     """Where a second thread may start scanning: just after the first terminator past the middle
-    of start..end (and past `after`, the end of an ISA read by its length), before a segment
-    that is not an ISA; -1 when there is none, or when an "IEA" and separator stand before it
-    (the scan would stop at an interchange's end, and the second half would be wasted)."""
+    of start..end (and past `after`, the end of an ISA read by its length), when the segment
+    after it (and any layout) is not an ISA; -1 when there is none, or when an "IEA" and
+    separator stand before it (the scan would stop at an interchange's end, and the second half
+    would be wasted)."""
     cdef Py_ssize_t q = max(start + (end - start) // 2, after + 1), s
     while q < end and buf[q] != t0:
         q += 1
@@ -268,9 +318,9 @@ cdef Py_ssize_t find_split(const unsigned char *buf, Py_ssize_t start, Py_ssize_
         s += 1
     if s + 4 >= end or (buf[s] == 73 and buf[s + 1] == 83 and buf[s + 2] == 65):
         return -1
-    if edi_find4(buf + start, s - start, 73, 69, 65, sep) >= 0:  # "IEA" and the separator
+    if edi_find4(buf + start, q + 1 - start, 73, 69, 65, sep) >= 0:  # "IEA" and the separator
         return -1
-    return s
+    return q + 1
 
 
 cdef class _SecondHalf:
@@ -285,7 +335,10 @@ cdef class _SecondHalf:
     cdef unsigned char sep
     cdef bint final
     cdef int status
-    cdef Output out
+    cdef Output out  # its own controls and counts
+
+    def __dealloc__(self):
+        free(self.out.controls)
 
     def run(self):
         with nogil:
@@ -299,7 +352,8 @@ cdef int scan_halves(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end, 
     """Scan data[pos:end] as two halves side by side, when it can be cut (`find_split`) and the
     buffers hold both; returns 1 with `stop` and `status` set as the one-thread scan would set
     them, or 0 (nothing kept) when the region is scanned by one thread after all."""
-    cdef Py_ssize_t split, seg_before = out.n_seg, elem_before = out.n_elem, first_stop
+    cdef Py_ssize_t split, seg_before = out.n_seg, elem_before = out.n_elem, first_stop, k
+    cdef Py_ssize_t controls_before = out.n_controls
     cdef size_t terminators, separators
     cdef int first_status = 0
     cdef _SecondHalf second
@@ -323,6 +377,9 @@ cdef int scan_halves(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end, 
     second.out.n_seg = 0
     second.out.seg_cap = out.seg_cap - second.first_segments
     second.out.n_elem = second.first_elements
+    second.out.controls, second.out.n_controls, second.out.controls_cap = NULL, 0, 0
+    second.out.counts[0] = second.out.counts[1] = second.out.counts[2] = second.out.counts[3] = 0
+    second.out.last_end = split
     thread = threading.Thread(target=second.run)
     thread.start()
     with nogil:
@@ -330,13 +387,21 @@ cdef int scan_halves(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end, 
                           False, out, &first_status)
     thread.join()
     if first_status == STATUS_END and first_stop == split and out.n_seg == second.first_segments \
-            and out.n_elem == second.first_elements:
+            and out.n_elem == second.first_elements and not second.out.out_of_memory:
+        for k in range(second.out.n_controls):
+            note_control(out, second.first_segments + second.out.controls[k])
+        for k in range(4):
+            out.counts[k] += second.out.counts[k]
+        out.last_end = second.out.last_end
         out.n_seg += second.out.n_seg
         out.n_elem = second.out.n_elem
         stop[0], status[0] = second.stop, second.status
         return 1
     if out.n_seg > second.first_segments or out.n_elem > second.first_elements:
-        out.n_seg, out.n_elem = seg_before, elem_before  # the halves' rows may overlap: start again
+        # The halves' rows may overlap: start again.
+        out.n_seg, out.n_elem, out.n_controls, out.last_end = seg_before, elem_before, controls_before, -1
+        for k in range(4):
+            out.counts[k] = 0
         return 0
     # The first half's rows stand; the second half's are dropped. Where the first half stopped
     # for a reason of its own (an IEA or ISA, an error, full buffers), that is the answer; where
@@ -361,12 +426,14 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     cdef const unsigned char *data = NULL
     cdef Output out
     cdef bint ok
+    cdef int k
     if end > buf.shape[0] or start < 0 or start > end or term_len < 1 or first_segment_end > end:
         raise ValueError("scan region outside the buffer")
     if end > 0:
         data = &buf[0]
     size = end - start
     memset(&out, 0, sizeof(Output))
+    out.last_end = -1
     try:
         if not grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024):
             raise MemoryError()
@@ -389,8 +456,12 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
                 break
             pos = stop
         # Trim to size (in place for large blocks), then hand each buffer to a numpy array.
-        if not grow(&out, out.n_seg, out.n_elem):
+        if out.out_of_memory or not grow(&out, out.n_seg, out.n_elem):
             raise MemoryError()
+        if out.n_controls:
+            controls = owned_array(out.controls, out.n_controls, cnp.NPY_INT64)
+        else:
+            controls = cnp.PyArray_ZEROS(1, [0], cnp.NPY_INT64, 0)
         columns = (
             owned_array(out.seg_start, out.n_seg, cnp.NPY_INT64),
             owned_array(out.seg_len, out.n_seg, cnp.NPY_UINT32),
@@ -398,11 +469,17 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
             owned_array(out.elem_ptr, out.n_seg + 1, cnp.NPY_INT64),
             owned_array(out.elem_offset, out.n_elem, cnp.NPY_UINT16),
         )
+        counts = cnp.PyArray_ZEROS(1, [4], cnp.NPY_INT64, 0)
+        for k in range(4):
+            counts[k] = out.counts[k]
+        if not out.n_controls:
+            free(out.controls)
         memset(&out, 0, sizeof(Output))
-        return (*columns, stop, status)
+        return (*columns, controls, counts, stop, status)
     finally:
         free(out.seg_start)
         free(out.seg_len)
         free(out.seg_tag)
         free(out.elem_ptr)
         free(out.elem_offset)
+        free(out.controls)

@@ -11,6 +11,8 @@ from array import array
 
 import numpy as np
 
+from ..index import CONTROL_IDS
+
 # Status codes returned with the arrays (mirrored in _fast/_tokenizer.pyx).
 STATUS_END = 0  # the region is used up
 STATUS_ISA = 1  # stopped before a new ISA header (its delimiters must be sniffed first)
@@ -22,6 +24,11 @@ STATUS_BAD_BINARY = -3
 
 WHITESPACE = frozenset(b" \t\r\n\x00\x0b\x0c")
 TAG_IEA = (ord("I") << 16) | (ord("E") << 8) | ord("A")
+#: Segment ids whose positions the kernel lists (the envelope is built from them).
+CONTROL_TAGS = frozenset(int.from_bytes(name.encode().ljust(3, b"\0"), "big") for name in CONTROL_IDS)
+#: The counts returned with the arrays, in order: segments with no bytes, segments whose id is
+#: not one, ids with a lowercase letter, and segments after layout that followed a terminator.
+COUNTS = ("empty", "bad_id", "lowercase", "gaps")
 
 
 def _is_id_byte(byte: int) -> bool:
@@ -54,9 +61,12 @@ def scan_segments(
     threads: int = 1,
 ):
     """Tokenize `buf[start:end]`. Returns (seg_start int64, seg_len uint32, seg_tag uint32,
-    elem_ptr int64 (n+1), elem_offset uint16, stop, status). `first_segment_end`, when not -1,
-    is where the first segment ends (the ISA, whose end the dialect sniffer already knows).
-    `threads` (how many the native kernel may use) changes nothing here."""
+    elem_ptr int64 (n+1), elem_offset uint16, controls int64, counts int64, stop, status):
+    `controls` are the positions (in these arrays) of the CONTROL_IDS segments and `counts`
+    the COUNTS, so that the driver's checks and the envelope need not scan the arrays again.
+    `first_segment_end`, when not -1, is where the first segment ends (the ISA, whose end the
+    dialect sniffer already knows). `threads` (how many the native kernel may use) changes
+    nothing here."""
     seg_start = array("q")
     seg_len = array("I")
     seg_tag = array("I")
@@ -68,6 +78,9 @@ def scan_segments(
     p = start
     status = STATUS_END
     stop = end
+    controls = array("q")
+    counts = [0] * len(COUNTS)
+    last_end = -1  # just past the previous segment's terminator
 
     while True:
         while p < end and buf[p] in layout:
@@ -121,6 +134,13 @@ def scan_segments(
             break
         id_end = elem_offset[n_before] + s - 1 if len(elem_offset) > n_before else e
         tag = pack_tag(buf, s, id_end)
+        if tag in CONTROL_TAGS:
+            controls.append(len(seg_start))
+        counts[0] += e == s
+        counts[1] += tag == 0 and e > s
+        counts[2] += ((tag >> 1) & tag & 0x202020) != 0
+        counts[3] += 0 <= last_end < s
+        last_end = p
         seg_start.append(s)
         seg_len.append(e - s)
         seg_tag.append(tag)
@@ -135,6 +155,8 @@ def scan_segments(
         np.frombuffer(seg_tag, dtype=np.uint32).copy(),
         np.frombuffer(elem_ptr, dtype=np.int64).copy(),
         np.frombuffer(elem_offset, dtype=np.uint16).copy(),
+        np.frombuffer(controls, dtype=np.int64).copy(),
+        np.array(counts, dtype=np.int64),
         stop,
         status,
     )
