@@ -7,12 +7,9 @@
     result.claims                     # the same for claims
     result.claim_matches[0].method    # the objects behind the rows, row for row
 
-The 837 reader here is minimal: per claim (2300) CLM01, CLM02, CLM05-3, REF*F8 and the dates,
-per line (2400) LX01, REF*6R, the SV1 (837P), SV2 (837I) or SV3 (837D) procedure, revenue
-code, charge and units, and DTP*472. It walks the loop tree in document order, so a line
-belongs to the last CLM read before it even where a sloppy file makes the walker open implied
-loops. Files naming a guide we have no schema for are read with the one their service
-segments imply (SV1 professional, SV2 institutional, SV3 dental).
+The submitted side is read by `edi.claims` (837P, 837I and 837D, any guide version): per claim
+CLM01, CLM02, CLM05-3, REF*F8 and the dates, per line LX01, REF*6R, the SV1, SV2 or SV3
+procedure, revenue code, charge and units, and DTP*472.
 
 Claims: CLP01 = CLM01, else the first 20 characters of both (receivers need only keep 20).
 When several submissions share the number (a corrected claim, a resubmission), tie-breaks
@@ -49,7 +46,6 @@ name it again), so that every amount column sums to its side's total.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 from collections import defaultdict
@@ -59,19 +55,16 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .. import schema
-from ..errors import EdiError, Finding, FindingCode, Location
-from ..model import Document, Loop, Segment, Transaction
+from ..claims import ClaimBatch
+from ..claims.objects import Procedure as Procedure837
+from ..claims.objects import Submission
+from ..errors import Finding, Location
+from ..model import Document
 from ..table import StringColumn, Table
-from .objects import Claim, Procedure, RemittanceBatch, ServiceLine, _procedure, _TransactionReader
+from .objects import Claim, Procedure, RemittanceBatch, ServiceLine
 
 MATCHED, UNMATCHED_835, UNMATCHED_837 = "matched", "unmatched_835", "unmatched_837"
 
-#: Service segment: (procedure composite, charge, units, revenue code or 0) element positions.
-_SERVICE = {"SV1": (1, 2, 4, 0), "SV2": (2, 3, 5, 1), "SV3": (1, 2, 6, 0)}
-#: The guide implied by a service segment, for 5010 and 4010 files naming no guide we have.
-_GUIDES = {"SV1": ("005010X222A1", "004010X098A1"), "SV2": ("005010X223A2", "004010X096A1"),
-           "SV3": ("005010X224A2", "004010X097A1")}
 _CLAIM_DATES = ("472", "434")  # 2300 service date (837D), statement period (837I)
 _REPLACEMENT = ("7", "8")  # claim frequency codes of a corrected or voided claim
 
@@ -90,17 +83,13 @@ class SubmittedLine:
     units: Decimal | None  # SV104 / SV205 / SV306
     service_start: datetime.date | None  # DTP*472 (D8: both dates the same)
     service_end: datetime.date | None
-    segment: Segment = field(repr=False)  # the SV1, SV2 or SV3
+    location: Location | None = field(default=None, repr=False)  # of the LX
     claim: "SubmittedClaim | None" = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[int, int, int, int]:
         """(source, transaction, claim, line), as in the match tables."""
         return (*self.claim.key, self.index)
-
-    @property
-    def location(self) -> Location:
-        return self.segment.location
 
     def __repr__(self) -> str:  # no codes or dates: they may be patient data
         return f"<SubmittedLine {self.index}>"
@@ -120,7 +109,7 @@ class SubmittedClaim:
     service_start: datetime.date | None  # 2300 DTP*472 (837D), else DTP*434 statement period (837I)
     service_end: datetime.date | None
     lines: list[SubmittedLine]
-    segment: Segment = field(repr=False)  # the CLM
+    location: Location | None = field(default=None, repr=False)  # of the CLM
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -136,10 +125,6 @@ class SubmittedClaim:
         dates = [d for d in dates if d]
         return (min(dates), max(dates)) if dates else None
 
-    @property
-    def location(self) -> Location:
-        return self.segment.location
-
     def __repr__(self) -> str:  # no CLM01: it may be patient data
         return f"<SubmittedClaim {self.index} with {len(self.lines)} lines>"
 
@@ -152,14 +137,11 @@ class SubmissionBatch:
         self.documents = list(documents)
         self.sources = list(sources) if sources is not None else ["<bytes>"] * len(self.documents)
         self.claims: list[SubmittedClaim] = []
-        self.findings: list[Finding] = [f for doc in self.documents for f in doc.findings]
+        self.findings: list[Finding] = []
         for source, doc in enumerate(self.documents):
-            reader = _SourceReader(source)
-            for position, txn in enumerate(doc.transactions):
-                if txn.set_id == "837":
-                    reader.read(position, txn)
-            self.claims += reader.claims
-            self.findings += reader.findings
+            batch = ClaimBatch([doc])
+            self.claims += _submitted(source, doc, batch.submissions)
+            self.findings += batch.findings
 
     @property
     def lines(self) -> list[SubmittedLine]:
@@ -187,81 +169,25 @@ def read_claims(*sources: str | os.PathLike | bytes | Document, strict: bool = F
     return SubmissionBatch(documents, names)
 
 
-def _claims_root(txn: Transaction) -> Loop:
-    """The loop tree of an 837, read with the guide its service segments imply when it names
-    none we have."""
-    if txn.index is None:
-        raise EdiError("claims are read from bytes: read a built document with edi.read(edi.write(doc))")
-    if txn.root is None:
-        service = next((s.id for s in txn.segments if s.id in _GUIDES), "SV1")
-        guide = _GUIDES[service][1 if txn.version.startswith("004010") else 0]
-        txn.use_schema(schema.find(guide, "837"))
-    return txn.root
-
-
-class _SourceReader:
-    """Reads the 837 transactions of one source, numbering its claims and lines from 0."""
-
-    def __init__(self, source: int):
-        self.source = source
-        self.claims: list[SubmittedClaim] = []
-        self.line_count = 0
-        self.findings: list[Finding] = []
-
-    def read(self, position: int, txn: Transaction) -> None:
-        values = _TransactionReader(txn)  # amounts and numbers, with findings for bad ones
-        claim = None
-        for loop in _claims_root(txn).walk():
-            first = loop.segments[0].id if loop.segments else ""
-            if loop.id == "2300" and first == "CLM":
-                claim = self.claim(position, loop, values)
-                self.claims.append(claim)
-            elif loop.id == "2400" and first == "LX" and claim is not None:
-                line = self.line(loop, values)
-                line.claim = claim
-                claim.lines.append(line)
-        self.findings += values.findings
-
-    def claim(self, position: int, loop: Loop, values: _TransactionReader) -> SubmittedClaim:
-        clm = loop.segments[0]
-        f8 = next((s[2] for s in loop.segments if s.id == "REF" and s[1] == "F8"), "")
-        dates = {s[1]: s for s in loop.segments if s.id == "DTP" and s[1] in _CLAIM_DATES}
-        dtp = next((dates[q] for q in _CLAIM_DATES if q in dates), None)
-        start, end = _service_dates(dtp, values) if dtp is not None else (None, None)
-        return SubmittedClaim(self.source, position, len(self.claims), clm[1], values.amount(clm, 2),
-                              clm.component(5, 3), f8, start, end, [], clm)
-
-    def line(self, loop: Loop, values: _TransactionReader) -> SubmittedLine:
-        service = next((s for s in loop.segments if s.id in _SERVICE), None) or Segment.build("SV1")
-        procedure, charge, units, revenue = _SERVICE[service.id]
-        control = next((s[2] for s in loop.segments if s.id == "REF" and s[1] == "6R"), "")
-        dtp = next((s for s in loop.segments if s.id == "DTP" and s[1] == "472"), None)
-        start, end = _service_dates(dtp, values) if dtp is not None else (None, None)
-        line = SubmittedLine(self.line_count, loop.segments[0][1], control, _procedure(service, procedure),
-                             service[revenue] if revenue else "", values.amount(service, charge),
-                             values.number(service, units), start, end, service)
-        self.line_count += 1
-        return line
-
-
-def _service_dates(dtp: Segment, values: _TransactionReader) -> tuple[datetime.date | None, datetime.date | None]:
-    """DTP03 as (start, end): a D8 date twice, or an RD8 range; a BAD_DATE finding when unreadable."""
-    text = dtp[3]
-    start_text, _, end_text = text.partition("-") if dtp[2] == "RD8" else (text, "", text)
-    start, end = _date(start_text), _date(end_text)
-    if text and (start is None or end is None):
-        values.findings.append(Finding(FindingCode.BAD_DATE, dataclasses.replace(dtp.location, element=3)))
-    return start, end
-
-
-def _date(text: str) -> datetime.date | None:
-    """A CCYYMMDD date, or None."""
-    if len(text) == 8 and text.isdigit():
-        try:
-            return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        except ValueError:
-            pass
-    return None
+def _submitted(source: int, doc: Document, submissions: list[Submission]) -> list[SubmittedClaim]:
+    """The claims of one source's 837s, numbered from 0 with their lines."""
+    positions = {txn.first: k for k, txn in enumerate(doc.transactions)}  # ST index -> position
+    claims, line_count = [], 0
+    for submission in submissions:
+        transaction = positions[submission.location.segment_number - 1]
+        for claim in submission.claims:
+            dates = next((claim.dates[q] for q in _CLAIM_DATES if q in claim.dates), (None, None))
+            submitted = SubmittedClaim(source, transaction, len(claims), claim.claim_id, claim.charge, claim.frequency,
+                                       claim.prior_claim_number, *dates, [], claim.location)
+            for line in claim.lines:
+                procedure = line.procedure or Procedure837("", "")
+                submitted.lines.append(SubmittedLine(
+                    line_count, "" if line.number is None else str(line.number), line.control_number,
+                    Procedure(procedure.qualifier, procedure.code, list(procedure.modifiers)), line.revenue_code,
+                    line.charge, line.units, line.service_from, line.service_to, line.location, submitted))
+                line_count += 1
+            claims.append(submitted)
+    return claims
 
 
 # --- matching ------------------------------------------------------------------------------------
