@@ -12,6 +12,7 @@ from libc.string cimport memcmp
 
 cimport cython
 
+from edi._fast._index cimport Index, Span, component, element
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
 
 import numpy as np
@@ -25,48 +26,17 @@ cdef enum:
 cdef int64_t NAT = INT64_MIN
 
 
-cdef struct Span:
-    Py_ssize_t start
-    Py_ssize_t end
-
-
-cdef struct Index:
-    const unsigned char *buf
-    const int64_t *seg_start
-    const uint32_t *seg_len
-    const int64_t *elem_ptr
-    const uint16_t *elem_offset
-
-
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef Span locate(Index *x, int64_t i, int64_t j, int component, const unsigned char *sep,
+cdef Span locate(Index *x, int64_t i, int64_t j, int k, const unsigned char *sep,
                  Py_ssize_t sep_len) noexcept nogil:
-    """Element j of segment i (component `component` of it when not 0); (0, 0) when absent."""
+    """Element j of segment i (component k of it when not 0); (0, 0) when absent."""
     cdef Span s
-    cdef int64_t k = x.elem_ptr[i] + j - 1
-    cdef Py_ssize_t q
-    cdef int n = 1
-    s.start = s.end = 0
-    if i < 0 or j < 1 or k >= x.elem_ptr[i + 1]:
+    if i < 0:
+        s.start = s.end = 0
         return s
-    s.start = x.seg_start[i] + x.elem_offset[k]
-    s.end = x.seg_start[i] + x.elem_offset[k + 1] - 1 if k + 1 < x.elem_ptr[i + 1] else x.seg_start[i] + x.seg_len[i]
-    if component:
-        q = s.start
-        while q + sep_len <= s.end:
-            if x.buf[q] == sep[0] and memcmp(&x.buf[q], sep, sep_len) == 0:
-                if n == component:
-                    s.end = q
-                    return s
-                n += 1
-                q += sep_len
-                s.start = q
-            else:
-                q += 1
-        if n < component:
-            s.start = s.end = 0
-    return s
+    s = element(x, i, j)
+    return component(x, s, k, sep, sep_len) if k else s
 
 
 cdef class _Rows:

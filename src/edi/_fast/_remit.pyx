@@ -17,6 +17,7 @@ from libc.stdint cimport INT64_MIN, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memmove
 
+from edi._fast._index cimport Index, Span, component, element
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
 
 import threading
@@ -62,20 +63,6 @@ cdef int[5] MOA_REMARKS = [3, 4, 5, 6, 7]
 cdef int[5] MIA_REMARKS = [5, 20, 21, 22, 23]
 
 
-cdef struct Index:
-    const unsigned char *buf
-    const int64_t *seg_start
-    const uint32_t *seg_len
-    const uint32_t *seg_tag
-    const int64_t *elem_ptr
-    const uint16_t *elem_offset
-
-
-cdef struct Span:
-    Py_ssize_t start
-    Py_ssize_t end
-
-
 # One table's output columns, column-major: column c of `keys` starts at keys + c * cap.
 cdef struct Rows:
     int64_t *keys
@@ -93,22 +80,6 @@ cdef struct Issues:
 
 
 # --- reading elements -----------------------------------------------------------------------
-cdef inline Span element(const Index *ix, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
-    """Element j of segment i; (0, 0) when the segment has no element j."""
-    cdef Span s
-    cdef int64_t first = ix.elem_ptr[i], stop = ix.elem_ptr[i + 1]
-    cdef int64_t k = first + j - 1
-    if j < 1 or k >= stop:
-        s.start = s.end = 0
-        return s
-    s.start = ix.seg_start[i] + ix.elem_offset[k]
-    if k + 1 < stop:
-        s.end = ix.seg_start[i] + ix.elem_offset[k + 1] - 1
-    else:
-        s.end = ix.seg_start[i] + ix.seg_len[i]
-    return s
-
-
 cdef inline bint is_code(const Index *ix, Span s, const char *code, Py_ssize_t length) noexcept nogil:
     return s.end - s.start == length and memcmp(ix.buf + s.start, code, length) == 0
 
@@ -508,51 +479,29 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
     return {name: (<_Table>table).trimmed() for name, table in zip(TABLES, tables)}, found
 
 
-def element_spans(index, segments, elements, int component, bytes separator):
+def element_spans(index, segments, elements, int component_number, bytes separator):
     """(start, end) arrays: element elements[r] of segment segments[r] (1-based), or component
-    `component` of it when that is not 0 (split on `separator`); see `edi._py.remit`."""
+    `component_number` of it when that is not 0 (split on `separator`); see `edi._py.remit`."""
     cdef const int64_t[:] segs = np.asarray(segments, np.int64)
     cdef const int64_t[:] elems = np.broadcast_to(np.asarray(elements, np.int64), (segs.shape[0],))
-    cdef const unsigned char[::1] buf = index.buf
-    cdef const int64_t[::1] seg_start = index.seg_start
-    cdef const uint32_t[::1] seg_len = index.seg_len
-    cdef const int64_t[::1] elem_ptr = index.elem_ptr
-    cdef const uint16_t[::1] elem_offset = index.elem_offset
     cdef const unsigned char *sep = separator
-    cdef Py_ssize_t sep_len = len(separator), n_seg = seg_start.shape[0], r, i, j, k, a, b, q
-    cdef int n
+    cdef Py_ssize_t sep_len = len(separator), n_seg = len(index), r, i
+    cdef Index ix = open_index(index)
+    cdef Span s
     out_start = np.zeros(segs.shape[0], np.int64)
     out_end = np.zeros(segs.shape[0], np.int64)
     cdef int64_t[::1] o_start = out_start, o_end = out_end
-    if component and sep_len == 0:
+    if component_number and sep_len == 0:
         raise ValueError("empty separator")
     for r in range(segs.shape[0]):
-        i, j = segs[r], elems[r]
+        i = segs[r]
         if i < -1 or i >= n_seg:
             raise ValueError("segment outside the index")
         if i < 0:
             continue
-        k = elem_ptr[i] + j - 1
-        if j < 1 or k >= elem_ptr[i + 1]:
-            continue
-        a = seg_start[i] + elem_offset[k]
-        b = seg_start[i] + elem_offset[k + 1] - 1 if k + 1 < elem_ptr[i + 1] else seg_start[i] + seg_len[i]
-        if component:
-            # Skip component - 1 separators, then stop at the next one.
-            n = 1
-            q = a
-            while q + sep_len <= b:
-                if buf[q] == sep[0] and memcmp(&buf[q], sep, sep_len) == 0:
-                    if n == component:
-                        b = q
-                        break
-                    n += 1
-                    q += sep_len
-                    a = q
-                else:
-                    q += 1
-            if n < component:
-                a = b = 0
-        o_start[r] = a
-        o_end[r] = b
+        s = element(&ix, i, elems[r])
+        if component_number:
+            s = component(&ix, s, component_number, sep, sep_len)
+        o_start[r] = s.start
+        o_end[r] = s.end
     return out_start, out_end
