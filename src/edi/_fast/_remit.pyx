@@ -9,7 +9,8 @@ GIL released, through raw pointers into the index's CSR arrays: amounts are pars
 cents and dates to days straight from the bytes, the balancing sums are added up as the rows
 are made, and text is not read at all (rows name their segments; `element_spans` locates a
 text column when it is used). Outputs are column-major, so each column of a table is one
-contiguous run. Transaction ranges and segment numbers are checked on entry; element spans
+contiguous run. A large run is cut into parts that threads walk side by side (`extract_835`).
+Transaction ranges and segment numbers are checked on entry; element spans
 then come from the tokenizer's index, which keeps them inside their segment and the buffer, so
 the reads below need no bounds checks.
 """
@@ -45,7 +46,7 @@ cdef enum:
     FOLD = 0xDFDFDF
     T_BPR = 0x425052
     T_TRN = 0x54524E
-    T_N1 = 0x4E1100 & 0xDFDFDF
+    T_N1 = 0x4E3100 & 0xDFDFDF  # the digit folds too (0x31 -> 0x11), as it does in every tag
     T_LX = 0x4C5800
     T_CLP = 0x434C50
     T_SVC = 0x535643
@@ -108,7 +109,12 @@ cdef inline int64_t amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize
                            Py_ssize_t i, Py_ssize_t j) noexcept nogil:
     """Store element j of segment i as cents in money slot `slot` of row r (left null when
     absent or not a number); returns the cents stored, 0 if none."""
-    cdef Span s = element(ix, i, j)
+    return store_amount(ix, issues, rows, r, slot, i, j, element(ix, i, j))
+
+
+cdef int64_t store_amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize_t r, int slot,
+                          Py_ssize_t i, Py_ssize_t j, Span s) noexcept nogil:
+    """`amount` of element j of segment i, which lies at s."""
     cdef int64_t cents = 0
     cdef int issue
     if s.start == s.end:
@@ -230,18 +236,23 @@ cdef void transaction(const Index *ix, Issues *issues, Rows *out, Py_ssize_t t, 
     cdef int slot
     cdef uint32_t tag
     cdef int64_t fiscal_period, day, cents, claims_paid = 0, provider_total = 0
-    cdef Span qualifier
+    cdef Span qualifier, reason, value
+    cdef Py_ssize_t elements
     cdef bint is_pr
     for i in range(first + 1, last + 1):
         tag = ix.seg_tag[i] & FOLD
         if tag == T_CAS:
             if claim >= 0:
                 is_pr = is_code(ix, element(ix, i, 1), b"PR", 2)
+                elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
                 for k in range(MAX_CAS_TRIPLES):
                     j = 2 + 3 * k
-                    if present(ix, i, j) or present(ix, i, j + 1):
+                    if j > elements:
+                        break
+                    reason, value = element(ix, i, j), element(ix, i, j + 1)
+                    if reason.end > reason.start or value.end > value.start:
                         r = add_row(adjustments, t, claim, line, i, j)
-                        cents = amount(ix, issues, adjustments, r, 0, i, j + 1)
+                        cents = store_amount(ix, issues, adjustments, r, 0, i, j + 1, value)
                         add_to(claims, claim, CLAIM_ADJUSTMENTS, cents)
                         if is_pr:
                             add_to(claims, claim, CLAIM_PR_ADJUSTMENTS, cents)
@@ -317,11 +328,15 @@ cdef void transaction(const Index *ix, Issues *issues, Rows *out, Py_ssize_t t, 
         elif tag == T_PLB:
             claim = line = -1
             fiscal_period = date(ix, issues, i, 2)
+            elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
             for k in range(MAX_PLB_PAIRS):
                 j = 3 + 2 * k
-                if present(ix, i, j) or present(ix, i, j + 1):
+                if j > elements:
+                    break
+                reason, value = element(ix, i, j), element(ix, i, j + 1)
+                if reason.end > reason.start or value.end > value.start:
                     r = add_row(plbs, t, -1, -1, i, j)
-                    provider_total += amount(ix, issues, plbs, r, 0, i, j + 1)
+                    provider_total += store_amount(ix, issues, plbs, r, 0, i, j + 1, value)
                     plbs.dates[r] = fiscal_period
     # A transaction's claims and PLBs balance against its first payment (BPR).
     if first_payment >= 0:
