@@ -640,6 +640,22 @@ def test_parts_walked_by_threads_give_the_rows_of_one_walk():
         assert kernel_outputs("cython", index, firsts, lasts, parts) == one
 
 
+@needs_cython
+def test_one_large_transaction_is_cut_at_its_claims():
+    """With one transaction there is no other place to cut it for a second thread than at a CLP
+    inside it: the pieces after the cut carry the payment rows in effect there (a TRN after an
+    LX still names the payment, PLBs still balance against it), and give one walk's rows."""
+    body = [*BODY[:-1], "LX*2", "TRN*1*LATE*1999999999"] + [*BODY[4:-1]] * 6 + ["PLB*1234567890*20241231*WO*-5.00"]
+    index = edi.read(x835(*body)).index
+    firsts, lasts = [2], [len(index) - 3]
+    one = kernel_outputs("python", index, firsts, lasts)
+    for parts in (1, 2, 3, 4, 7):
+        assert kernel_outputs("cython", index, firsts, lasts, parts) == one
+    tables = extract(edi.read(x835(*body)))
+    assert tables["payments"][0]["trace_number"] == "LATE"
+    assert tables["payments"][0]["claims_paid_cents"] == int(tables["claims"].column("paid_cents").sum())
+
+
 @pytest.mark.parametrize("name", sorted(_backend.COLUMN_KERNELS))
 def test_kernels_reject_ranges_outside_the_index(name):
     index = edi.read(x835(*BODY)).index

@@ -15,7 +15,7 @@ then come from the tokenizer's index, which keeps them inside their segment and 
 the reads below need no bounds checks.
 """
 from libc.stdint cimport INT64_MIN, int64_t, uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport free, realloc
+from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcmp, memmove
 
 from edi._fast._index cimport Index, Span, component, element
@@ -195,15 +195,28 @@ cdef class _Table:
 
 
 # --- the walk -------------------------------------------------------------------------------
-cdef void count_rows(const Index *ix, const int64_t *firsts, const int64_t *lasts, Py_ssize_t n,
-                     Py_ssize_t *counts) noexcept nogil:
-    """An upper bound of each table's rows, into counts[0..5] (in TABLES order)."""
-    cdef Py_ssize_t t, i, elements
+# Segments start..stop of transaction t, walked as one. A transaction cut into pieces (at CLPs)
+# starts each later piece with the payment rows in effect there, and leaves its sums to be
+# added once every piece is walked (`deferred`).
+cdef struct Piece:
+    Py_ssize_t t, t_first, start, stop, payment, first_payment
+    Py_ssize_t bprs  # counted by count_rows
+    bint deferred
+    # Out, when deferred: the piece's CLP04 and PLB sums and the transaction's first BPR row.
+    int64_t claims_paid, provider_total
+    Py_ssize_t found_first_payment
+
+
+cdef void count_rows(const Index *ix, Piece *pieces, Py_ssize_t n, Py_ssize_t *counts) noexcept nogil:
+    """An upper bound of each table's rows from n pieces, into counts[0..5] (in TABLES order);
+    exact for payments and claims (one per BPR and CLP)."""
+    cdef Py_ssize_t t, i, elements, before
     cdef uint32_t tag
     for t in range(6):
         counts[t] = 0
     for t in range(n):
-        for i in range(firsts[t], lasts[t] + 1):
+        before = counts[0]
+        for i in range(pieces[t].start, pieces[t].stop + 1):
             tag = ix.seg_tag[i] & FOLD
             if tag == T_CAS:
                 elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
@@ -221,25 +234,37 @@ cdef void count_rows(const Index *ix, const int64_t *firsts, const int64_t *last
             elif tag == T_PLB:
                 elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
                 counts[5] += min(<Py_ssize_t>MAX_PLB_PAIRS, max(<Py_ssize_t>0, elements - 1) // 2)
+        pieces[t].bprs = counts[0] - before
 
 
-cdef void transaction(const Index *ix, Issues *issues, Rows *out, Py_ssize_t t, Py_ssize_t first,
-                      Py_ssize_t last) noexcept nogil:
-    """The rows of one transaction (segments first..last, ST..SE); out[0..5] in TABLES order."""
+cdef inline void refer(Rows *payments, Issues *late, const Piece *piece, Py_ssize_t payment, int column,
+                       Py_ssize_t i) noexcept nogil:
+    """Segment i is payment row `payment`'s ref `column` (TRN, N1). A row made before this
+    piece may belong to another thread's part: then the write waits in `late` for the join."""
+    if piece.deferred and payment == piece.payment:
+        add_issue(late, payment, column, i)
+    else:
+        payments.refs[column * payments.cap + payment] = i
+
+
+cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, Piece *piece) noexcept nogil:
+    """The rows of one piece of a transaction (ST..SE, or part of it when cut); out[0..5] in
+    TABLES order."""
     cdef Rows *payments = &out[0]
     cdef Rows *claims = &out[1]
     cdef Rows *lines = &out[2]
     cdef Rows *adjustments = &out[3]
     cdef Rows *remarks = &out[4]
     cdef Rows *plbs = &out[5]
-    cdef Py_ssize_t payment = -1, claim = -1, line = -1, first_payment = -1, i, r, k, j
+    cdef Py_ssize_t payment = piece.payment, first_payment = piece.first_payment, claim = -1, line = -1
+    cdef Py_ssize_t t = piece.t, i, r, k, j
     cdef int slot
     cdef uint32_t tag
     cdef int64_t fiscal_period, day, cents, claims_paid = 0, provider_total = 0
     cdef Span qualifier, reason, value
     cdef Py_ssize_t elements
     cdef bint is_pr
-    for i in range(first + 1, last + 1):
+    for i in range(piece.start, piece.stop + 1):
         tag = ix.seg_tag[i] & FOLD
         if tag == T_CAS:
             if claim >= 0:
@@ -310,21 +335,21 @@ cdef void transaction(const Index *ix, Issues *issues, Rows *out, Py_ssize_t t, 
             payment = r = add_row(payments, t, -1, -1, i, 0)
             if first_payment < 0:
                 first_payment = r
-            payments.refs[r] = first
+            payments.refs[r] = piece.t_first
             amount(ix, issues, payments, r, 0, i, 2)
             add_to(payments, r, PAYMENT_CLAIMS_PAID, 0)
             add_to(payments, r, PAYMENT_PROVIDER_ADJUSTMENTS, 0)
             payments.dates[r] = date(ix, issues, i, 16)
         elif tag == T_TRN:
             if payment >= 0 and claim < 0:
-                payments.refs[payments.cap + payment] = i
+                refer(payments, late, piece, payment, 1, i)
         elif tag == T_N1:
             if payment >= 0 and claim < 0:
                 qualifier = element(ix, i, 1)
                 if is_code(ix, qualifier, b"PR", 2):
-                    payments.refs[2 * payments.cap + payment] = i
+                    refer(payments, late, piece, payment, 2, i)
                 elif is_code(ix, qualifier, b"PE", 2):
-                    payments.refs[3 * payments.cap + payment] = i
+                    refer(payments, late, piece, payment, 3, i)
         elif tag == T_PLB:
             claim = line = -1
             fiscal_period = date(ix, issues, i, 2)
@@ -339,7 +364,9 @@ cdef void transaction(const Index *ix, Issues *issues, Rows *out, Py_ssize_t t, 
                     provider_total += store_amount(ix, issues, plbs, r, 0, i, j + 1, value)
                     plbs.dates[r] = fiscal_period
     # A transaction's claims and PLBs balance against its first payment (BPR).
-    if first_payment >= 0:
+    if piece.deferred:
+        piece.claims_paid, piece.provider_total, piece.found_first_payment = claims_paid, provider_total, first_payment
+    elif first_payment >= 0:
         add_to(payments, first_payment, PAYMENT_CLAIMS_PAID, claims_paid)
         add_to(payments, first_payment, PAYMENT_PROVIDER_ADJUSTMENTS, provider_total)
 
@@ -363,27 +390,28 @@ cdef Index open_index(index) except *:
 
 
 cdef class _Part:
-    """One thread's share of a run: transactions t0..t1 - 1, whose rows go into the shared
-    columns from `start` (its first row in each table) on."""
+    """One thread's share of a run: pieces p0..p1 - 1, whose rows go into the shared columns
+    from `start` (its first row in each table) on."""
     cdef Index ix
     cdef Rows out[6]
     cdef Issues issues
-    cdef const int64_t *firsts
-    cdef const int64_t *lasts
-    cdef Py_ssize_t t0, t1
+    cdef Issues late  # (payment row, ref column, segment): writes to rows of parts before
+    cdef Piece *pieces
+    cdef Py_ssize_t p0, p1
     cdef Py_ssize_t start[6]  # its first row in each table (after the walk: where it moved to)
     cdef Py_ssize_t used[6]  # its rows in each table
     cdef Py_ssize_t moved[6]  # how far down its rows moved to close the gap before them
 
     def __dealloc__(self):
         free(self.issues.items)
+        free(self.late.items)
 
     def walk(self):
         """Make the rows (with the GIL released, so that parts run side by side)."""
-        cdef Py_ssize_t t
+        cdef Py_ssize_t p
         with nogil:
-            for t in range(self.t0, self.t1):
-                transaction(&self.ix, &self.issues, self.out, t, self.firsts[t], self.lasts[t])
+            for p in range(self.p0, self.p1):
+                transaction(&self.ix, &self.issues, &self.late, self.out, &self.pieces[p])
 
 
 cdef void close_gap(Rows *rows, Py_ssize_t to, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
@@ -402,25 +430,120 @@ cdef void close_gap(Rows *rows, Py_ssize_t to, Py_ssize_t start, Py_ssize_t n) n
         memmove(rows.dates + c * rows.cap + to, rows.dates + c * rows.cap + start, n * sizeof(int64_t))
 
 
+cdef Py_ssize_t first_clp(const Index *ix, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    """The first CLP in segments start..stop, or -1."""
+    cdef Py_ssize_t i
+    for i in range(start, stop + 1):
+        if ix.seg_tag[i] & FOLD == T_CLP:
+            return i
+    return -1
+
+
+cdef class _Pieces:
+    """The pieces a run is cut into (a C array, freed with this object)."""
+    cdef Piece *items
+    cdef Py_ssize_t n
+
+    def __cinit__(self, Py_ssize_t n):
+        self.items = <Piece *>calloc(max(n, 1), sizeof(Piece))
+        if self.items == NULL:
+            raise MemoryError()
+        self.n = n
+
+    def __dealloc__(self):
+        free(self.items)
+
+
+cdef void payment_rows(Piece *pieces, Py_ssize_t n) noexcept nogil:
+    """For each later piece of a cut transaction, the payment rows in effect where it starts:
+    the transaction's last BPR so far and its first (from the BPRs count_rows counted)."""
+    cdef Py_ssize_t k, row = 0, seen = 0, first_row = -1, t = -1
+    for k in range(n):
+        if pieces[k].t != t or not pieces[k].deferred:
+            t, seen, first_row = pieces[k].t, 0, -1
+        if pieces[k].deferred and seen:
+            pieces[k].payment, pieces[k].first_payment = row - 1, first_row
+        if pieces[k].bprs and not seen:
+            first_row = row
+        seen += pieces[k].bprs
+        row += pieces[k].bprs
+
+
+cdef _Pieces cut(Index *ix, index, const int64_t[::1] f, const int64_t[::1] l, Py_ssize_t parts, list starts):
+    """The pieces of the transactions f[t]..l[t] (ST..SE), cut for `parts` threads at about
+    equal segments: between transactions, or at the first CLP after the mark inside a large
+    one. `starts` receives the first piece of each part."""
+    cdef Py_ssize_t n = f.shape[0], t, k, c, at
+    cdef _Pieces pieces
+    cdef Piece *piece
+    walked = np.asarray(l) - np.asarray(f)  # segments after each ST
+    ends = np.cumsum(walked)
+    total = int(ends[-1]) if n else 0
+    cuts = {}  # transaction -> the segments where later parts start inside it (or its ST + 1)
+    for k in range(1, parts):
+        t = int(np.searchsorted(ends, k * total // parts, side="right"))
+        if t >= n:
+            continue
+        at = f[t] + 1 + (k * total // parts - (int(ends[t - 1]) if t else 0))
+        with nogil:
+            c = first_clp(ix, at, l[t])
+        if c < 0 and t + 1 < n:
+            t, c = t + 1, f[t + 1] + 1
+        if c >= 0:
+            cuts.setdefault(t, set()).add(c)
+    inner = {}  # transaction -> the segments where later pieces start inside it
+    for key, at_key in cuts.items():
+        later = sorted(s for s in at_key if s > f[key] + 1)
+        if later:
+            inner[key] = later
+    pieces = _Pieces(n + sum(len(later) for later in inner.values()))
+    part_starts = {key for key, at_key in cuts.items() if f[key] + 1 in at_key}
+    k = 0
+    for t in range(n):
+        if t in part_starts:
+            starts.append(k)
+        if t not in inner:
+            piece = &pieces.items[k]
+            piece.t, piece.t_first, piece.start, piece.stop = t, f[t], f[t] + 1, l[t]
+            piece.payment = piece.first_payment = -1
+            piece.deferred = False
+            k += 1
+            continue
+        bounds = [f[t] + 1, *inner[t], l[t] + 1]
+        for j in range(len(bounds) - 1):
+            if j:
+                starts.append(k)
+            piece = &pieces.items[k]
+            piece.t, piece.t_first, piece.start, piece.stop = t, f[t], bounds[j], bounds[j + 1] - 1
+            piece.payment = piece.first_payment = -1  # set by `payment_rows` once counted
+            piece.deferred = True
+            k += 1
+    return pieces
+
+
 def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
     """Rows of the six tables from the 835 transactions in segments firsts[t]..lasts[t] of
-    `index`; see `edi._py.remit` for the contract. With `parts` > 1 the transactions are cut
-    into that many runs of about as many segments, walked by as many threads; the rows and
-    issues are the same as with one.
+    `index`; see `edi._py.remit` for the contract. With `parts` > 1 the run is cut (`cut`) into
+    that many parts of about as many segments, walked by as many threads; the rows and issues
+    are the same as with one.
 
     Each part counts an upper bound of its rows and writes from where the parts before it
     could end at most. Claims and payments (one per CLP and BPR) are counted exactly; the other
     tables' parts are then moved down to close the gaps, and the line numbers (the `line` key of
-    lines, adjustments and remarks) follow their rows."""
+    lines, adjustments and remarks) follow their rows. A transaction cut inside adds up its
+    pieces' sums on its first BPR once they are all walked."""
     cdef const int64_t[::1] f = np.ascontiguousarray(firsts, dtype=np.int64)
     cdef const int64_t[::1] l = np.ascontiguousarray(lasts, dtype=np.int64)
-    cdef Py_ssize_t n = f.shape[0], n_seg = len(index), t, k, p, c, r, row
+    cdef Py_ssize_t n = f.shape[0], n_seg = len(index), t, k, p, r
     cdef Py_ssize_t counts[6]
     cdef Py_ssize_t totals[6]
     cdef Py_ssize_t shift
     cdef int64_t *line_keys
+    cdef int64_t paid, provider
     cdef Index ix
     cdef _Part part
+    cdef _Pieces pieces
+    cdef Piece *piece
     cdef Rows *rows
     if l.shape[0] != n:
         raise ValueError("transaction range outside the index")
@@ -428,29 +551,28 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
         if f[t] < 0 or l[t] < f[t] or l[t] >= n_seg:
             raise ValueError("transaction range outside the index")
     ix = open_index(index)
-    # Cut the transactions into parts of about equal segments.
-    segments = np.asarray(l) - np.asarray(f) + 1
-    parts = max(1, min(parts, n))
-    cuts = np.searchsorted(np.cumsum(segments), np.arange(1, parts) * (segments.sum() / parts)) if n else []
-    bounds = [0, *sorted({int(x) + 1 for x in cuts if 0 <= int(x) + 1 < n}), n]
+    starts = [0]
+    pieces = cut(&ix, index, f, l, max(1, parts), starts)
+    starts = sorted(set(starts)) + [pieces.n]
     shares = []
     for k in range(6):
         totals[k] = 0
-    for p in range(len(bounds) - 1):
+    for p in range(len(starts) - 1):
         part = _Part()
         part.ix = ix
-        part.t0, part.t1 = bounds[p], bounds[p + 1]
+        part.pieces = pieces.items
+        part.p0, part.p1 = starts[p], starts[p + 1]
         with nogil:
-            count_rows(&ix, &f[part.t0], &l[part.t0], part.t1 - part.t0, counts)
+            count_rows(&ix, &pieces.items[part.p0], part.p1 - part.p0, counts)
         for k in range(6):
             part.start[k] = totals[k]
             totals[k] += counts[k]
         shares.append(part)
+    payment_rows(pieces.items, pieces.n)
     tables = [_Table(totals[k], LAYOUTS[name]) for k, name in enumerate(TABLES)]
     for part in shares:
-        part.firsts = &f[0]
-        part.lasts = &l[0]
         part.issues.items, part.issues.n, part.issues.cap, part.issues.failed = NULL, 0, 0, False
+        part.late.items, part.late.n, part.late.cap, part.late.failed = NULL, 0, 0, False
         for k in range(6):
             part.out[k] = (<_Table>tables[k]).rows
             part.out[k].n = part.start[k]
@@ -463,8 +585,12 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
         (<_Part>shares[0]).walk()
         for thread in threads:
             thread.join()
-    if any((<_Part>part).issues.failed for part in shares):
+    if any((<_Part>part).issues.failed or (<_Part>part).late.failed for part in shares):
         raise MemoryError()
+    rows = &(<_Table>tables[0]).rows
+    for part in shares:  # in order, as one walk would have written them
+        for k in range(part.late.n):
+            rows.refs[part.late.items[3 * k + 1] * rows.cap + part.late.items[3 * k]] = part.late.items[3 * k + 2]
     # Close the gaps between the parts, and renumber the lines that moved.
     for k in range(6):
         rows = &(<_Table>tables[k]).rows
@@ -487,6 +613,18 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
             for r in range(part.start[k], part.start[k] + part.used[k]):
                 if line_keys[r] >= 0:
                     line_keys[r] -= shift
+    # The sums of transactions cut into pieces, on their first BPR (the last piece knows it).
+    sums = {}
+    for k in range(pieces.n):
+        piece = &pieces.items[k]
+        if piece.deferred:
+            paid, provider = sums.get(piece.t, (0, 0))[:2]
+            sums[piece.t] = (paid + piece.claims_paid, provider + piece.provider_total, piece.found_first_payment)
+    rows = &(<_Table>tables[0]).rows
+    for paid, provider, r in sums.values():
+        if r >= 0:
+            add_to(rows, r, PAYMENT_CLAIMS_PAID, paid)
+            add_to(rows, r, PAYMENT_PROVIDER_ADJUSTMENTS, provider)
     found = []
     for part in shares:
         for k in range(part.issues.n):

@@ -8,8 +8,8 @@ provider_adjustments) and their balancing findings (DOMAIN 3.5), computed over w
 
 The column kernel (`edi._fast._remit`, twin `edi._py.remit`) walks each 835 transaction's
 segment ids in order straight from the SegmentIndex and emits keys, amounts (int64 cents) and
-dates (a large run is cut at transactions into parts that threads walk side by side, one per
-core); see the twin's docstring for which segments belong to which claim and line. Text columns
+dates (a large run is cut into parts that threads walk side by side, one per core: between
+transactions, or at a CLP inside a large one); see the twin's docstring for which segments belong to which claim and line. Text columns
 are not copied: each is the (start, end) spans of an element (or component) in the document's
 bytes, which the kernel's `element_spans` finds through the index arrays the first time the
 column is used. Dates are datetime64[D] (NaT when absent or invalid).
