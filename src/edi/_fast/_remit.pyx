@@ -469,7 +469,7 @@ cdef void payment_rows(Piece *pieces, Py_ssize_t n) noexcept nogil:
         row += pieces[k].bprs
 
 
-cdef _Pieces cut(Index *ix, index, const int64_t[::1] f, const int64_t[::1] l, Py_ssize_t parts, list starts):
+cdef _Pieces cut(Index *ix, const int64_t[::1] f, const int64_t[::1] l, Py_ssize_t parts, list starts):
     """The pieces of the transactions f[t]..l[t] (ST..SE), cut for `parts` threads at about
     equal segments: between transactions, or at the first CLP after the mark inside a large
     one. `starts` receives the first piece of each part."""
@@ -552,7 +552,7 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
             raise ValueError("transaction range outside the index")
     ix = open_index(index)
     starts = [0]
-    pieces = cut(&ix, index, f, l, max(1, parts), starts)
+    pieces = cut(&ix, f, l, max(1, parts), starts)
     starts = sorted(set(starts)) + [pieces.n]
     shares = []
     for k in range(6):
