@@ -648,6 +648,9 @@ def test_one_large_transaction_is_cut_at_its_claims():
     body = [*BODY[:-1], "LX*2", "TRN*1*LATE*1999999999"] + [*BODY[4:-1]] * 6 + ["PLB*1234567890*20241231*WO*-5.00"]
     index = edi.read(x835(*body)).index
     firsts, lasts = [2], [len(index) - 3]
+    for parts in (2, 3, 4, 7):  # the cuts fall inside the transaction, each at a CLP
+        cuts = _backend.COLUMN_KERNELS["cython"].cut_points(index, firsts, lasts, parts)
+        assert cuts and all(firsts[0] + 1 < c <= lasts[0] and index.segment_id(c) == "CLP" for c in cuts)
     one = kernel_outputs("python", index, firsts, lasts)
     for parts in (1, 2, 3, 4, 7):
         assert kernel_outputs("cython", index, firsts, lasts, parts) == one

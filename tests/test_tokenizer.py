@@ -170,10 +170,14 @@ def test_halves_scanned_side_by_side_give_the_same_index(middle):
     halves in two threads; where the cut falls inside BIN data or after an IEA, one thread goes
     on from where the first half stopped. Every cut gives what one thread gives."""
     kernel = _backend.KERNELS["cython"]
+    native = pytest.importorskip("edi._fast._tokenizer")
     for before in range(0, 40, 3):  # moves `middle` across the middle of the region, where the cut is
         data = envelope([b"BGN*11*1*20240101"] + [b"REF*X*%d" % k for k in range(before)] + [middle]
                         + [b"REF*Y*%d" % k for k in range(40 - before)])
         args = (data, 0, len(data), 105, ord("*"), b"~", 65535, 1024, True)
+        split = native.split_point(data, 0, len(data), 105, ord("*"), b"~")
+        if middle == b"REF*A*1":  # a plain region is cut, after a terminator, in its second half
+            assert len(data) // 2 < split < len(data) and data[split - 1 : split] == b"~"
         expected, cut = kernel(*args), kernel(*args, 2, 1)
         assert [a.tolist() for a in cut[:7]] == [a.tolist() for a in expected[:7]] and cut[7:] == expected[7:]
 

@@ -85,6 +85,14 @@ cdef inline bint is_code(const Index *ix, Span s, const char *code, Py_ssize_t l
     return s.end - s.start == length and memcmp(ix.buf + s.start, code, length) == 0
 
 
+cdef inline bint group_at(const Index *ix, Py_ssize_t i, Py_ssize_t j, Span *value) noexcept nogil:
+    """Whether the repeated group of a CAS or PLB whose code is element j (reason and amount
+    at j, j + 1) is there, either part of it; `value` gets the amount's span."""
+    cdef Span code = element(ix, i, j)
+    value[0] = element(ix, i, j + 1)
+    return code.end > code.start or value.end > value.start
+
+
 cdef inline bint present(const Index *ix, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
     cdef Span s = element(ix, i, j)
     return s.end > s.start
@@ -261,7 +269,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
     cdef int slot
     cdef uint32_t tag
     cdef int64_t fiscal_period, day, cents, claims_paid = 0, provider_total = 0
-    cdef Span qualifier, reason, value
+    cdef Span qualifier, value
     cdef Py_ssize_t elements
     cdef bint is_pr
     for i in range(piece.start, piece.stop + 1):
@@ -274,8 +282,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                     j = 2 + 3 * k
                     if j > elements:
                         break
-                    reason, value = element(ix, i, j), element(ix, i, j + 1)
-                    if reason.end > reason.start or value.end > value.start:
+                    if group_at(ix, i, j, &value):
                         r = add_row(adjustments, t, claim, line, i, j)
                         cents = store_amount(ix, issues, adjustments, r, 0, i, j + 1, value)
                         add_to(claims, claim, CLAIM_ADJUSTMENTS, cents)
@@ -358,8 +365,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                 j = 3 + 2 * k
                 if j > elements:
                     break
-                reason, value = element(ix, i, j), element(ix, i, j + 1)
-                if reason.end > reason.start or value.end > value.start:
+                if group_at(ix, i, j, &value):
                     r = add_row(plbs, t, -1, -1, i, j)
                     provider_total += store_amount(ix, issues, plbs, r, 0, i, j + 1, value)
                     plbs.dates[r] = fiscal_period
@@ -519,6 +525,17 @@ cdef _Pieces cut(Index *ix, const int64_t[::1] f, const int64_t[::1] l, Py_ssize
             piece.deferred = True
             k += 1
     return pieces
+
+
+def cut_points(index, firsts, lasts, Py_ssize_t parts):
+    """The first segment walked by each part after the first, as `extract_835` cuts the run
+    for `parts` threads (what the tests check the cuts against)."""
+    cdef const int64_t[::1] f = np.ascontiguousarray(firsts, dtype=np.int64)
+    cdef const int64_t[::1] l = np.ascontiguousarray(lasts, dtype=np.int64)
+    cdef Index ix = open_index(index)
+    starts = [0]
+    pieces = cut(&ix, f, l, max(1, parts), starts)
+    return [(<_Pieces>pieces).items[k].start for k in sorted(set(starts)) if k]
 
 
 def extract_835(index, firsts, lasts, Py_ssize_t parts=1):

@@ -40,8 +40,8 @@ cdef extern from "simd.h":
     Py_ssize_t edi_find4(const unsigned char *p, size_t n, unsigned char a, unsigned char b, unsigned char c,
                          unsigned char d) nogil
 
-cdef uint32_t TAG_IEA = (<uint32_t>73 << 16) | (<uint32_t>69 << 8) | <uint32_t>65
 cdef enum:
+    TAG_IEA = 0x494541
     TAG_ISA = 0x495341
     TAG_GS = 0x475300
     TAG_GE = 0x474500
@@ -321,6 +321,12 @@ cdef Py_ssize_t find_split(const unsigned char *buf, Py_ssize_t start, Py_ssize_
     if edi_find4(buf + start, q + 1 - start, 73, 69, 65, sep) >= 0:  # "IEA" and the separator
         return -1
     return q + 1
+
+
+def split_point(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, Py_ssize_t first_segment_end,
+                int element_separator, bytes terminator):
+    """Where `scan_segments` with threads cuts buf[start:end] (-1: it does not), for the tests."""
+    return find_split(&buf[0], start, end, first_segment_end, <unsigned char>element_separator, terminator[0])
 
 
 cdef class _SecondHalf:
