@@ -7,6 +7,13 @@ from setuptools import Extension, setup
 
 extensions = [
     Extension(
+        "edi._fast._pool",
+        ["src/edi/_fast/_pool.pyx"],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"],
+    ),
+    Extension(
         "edi._fast._tokenizer",
         ["src/edi/_fast/_tokenizer.pyx"],
         include_dirs=[numpy.get_include()],

@@ -25,6 +25,7 @@ import threading
 
 import numpy as np
 
+from edi._fast._pool import empty
 from edi._py.remit import KEYS, LAYOUTS, TABLES
 
 cdef enum:
@@ -185,7 +186,7 @@ cdef class _Table:
     def __init__(self, Py_ssize_t capacity, layout):
         cdef int64_t[::1, :] keys, refs, money, dates
         cdef uint8_t[::1, :] nulls
-        self.arrays = tuple(np.empty((capacity, width), dtype, order="F") for width, dtype in [
+        self.arrays = tuple(empty((capacity, width), dtype, True) for width, dtype in [
             (N_KEYS, np.int64), (len(layout.refs), np.int64), (len(layout.money), np.int64),
             (len(layout.money), np.uint8), (len(layout.dates), np.int64)])
         keys, refs, money, nulls, dates = self.arrays

@@ -3,21 +3,23 @@
 
 Same contract as the pure-Python twin `edi._py.tokenizer.scan_segments` (same arguments, arrays
 and status codes; the tests check they agree). One pass over the bytes: every read goes through
-a cursor compared with the region end, so hostile input cannot read out of bounds. Output grows
-in malloc'd buffers sized from the input (pages never written are never committed); when they
-fill up the kernel returns, the buffers grow, and the scan resumes. At the end they are trimmed
-and handed to numpy arrays without a copy. A 64-byte mask of
+a cursor compared with the region end, so hostile input cannot read out of bounds. Output goes
+into buffers sized from the input, taken from the pool of freed large buffers (`_pool`; pages
+never written are never committed); when they fill up the kernel returns, the buffers grow, and
+the scan resumes. At the end they are handed to numpy arrays without a copy. A 64-byte mask of
 separator and terminator positions (simd.h) lets the loop jump from one to the next. The GIL is
 released while scanning.
 """
 from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
-from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.stdlib cimport free, realloc
-from libc.string cimport memcmp, memset
+from libc.string cimport memcmp, memcpy, memset
+
+from edi._fast cimport _pool
 
 import threading
 
 cimport numpy as cnp
+import numpy as np
 
 cnp.import_array()
 
@@ -51,6 +53,8 @@ cdef enum:
     FIRST_BYTES_OF_CONTROLS = 0x180280  # bits 'G', 'I', 'S', 'T' (less 64) of the ids above
 #: A region is scanned in two halves by two threads from this size on.
 cdef Py_ssize_t MIN_SPLIT_BYTES = 8 << 20
+#: A region's output buffers come from the pool (`_pool`) from this size on.
+cdef Py_ssize_t MIN_POOLED_REGION = 16 << 20
 
 
 cdef struct Output:
@@ -267,40 +271,37 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             return p
 
 
-cdef inline bint resize(void **buffer, size_t nbytes) noexcept nogil:
-    """realloc in place of `*buffer`; False (and the old buffer kept) when memory runs out."""
-    cdef void *grown = realloc(buffer[0], nbytes if nbytes else 1)
-    if grown == NULL:
-        return False
-    buffer[0] = grown
-    return True
+cdef void *moved(void *old, size_t used, size_t nbytes, bint pooled) except NULL:
+    """A block of `nbytes` (`_pool.take`) holding the first `used` bytes of `old` (given back;
+    NULL: nothing to keep)."""
+    cdef void *block = _pool.take(nbytes if nbytes else 1, pooled)
+    if old != NULL:
+        memcpy(block, old, used)
+    _pool.give(old)
+    return block
 
 
-cdef bint grow(Output *out, Py_ssize_t seg_cap, Py_ssize_t elem_cap) noexcept nogil:
-    """(Re)allocate the output buffers. Plain malloc memory: numpy's own allocations ask for
-    huge pages, whose faults can stall for memory compaction; small pages cost the same every run."""
-    if not (resize(<void **>&out.seg_start, seg_cap * sizeof(int64_t))
-            and resize(<void **>&out.seg_len, seg_cap * sizeof(uint32_t))
-            and resize(<void **>&out.seg_tag, seg_cap * sizeof(uint32_t))
-            and resize(<void **>&out.elem_ptr, (seg_cap + 1) * sizeof(int64_t))
-            and resize(<void **>&out.elem_offset, elem_cap * sizeof(uint16_t))):
-        return False
+cdef int grow(Output *out, Py_ssize_t seg_cap, Py_ssize_t elem_cap, bint pooled) except -1:
+    """(Re)allocate the output buffers, keeping their rows; `pooled`: from the pool, where a
+    block freed by an earlier index has its pages in place already."""
+    cdef Py_ssize_t n = out.n_seg
+    out.seg_start = <int64_t *>moved(out.seg_start, n * sizeof(int64_t), seg_cap * sizeof(int64_t), pooled)
+    out.seg_len = <uint32_t *>moved(out.seg_len, n * sizeof(uint32_t), seg_cap * sizeof(uint32_t), pooled)
+    out.seg_tag = <uint32_t *>moved(out.seg_tag, n * sizeof(uint32_t), seg_cap * sizeof(uint32_t), pooled)
+    out.elem_ptr = <int64_t *>moved(out.elem_ptr, (n + 1) * sizeof(int64_t), (seg_cap + 1) * sizeof(int64_t), pooled)
+    out.elem_offset = <uint16_t *>moved(out.elem_offset, out.n_elem * sizeof(uint16_t), elem_cap * sizeof(uint16_t),
+                                        pooled)
     out.seg_cap = seg_cap
     out.elem_cap = elem_cap
-    return True
+    return 0
 
 
-cdef void free_buffer(object capsule) noexcept:
-    free(PyCapsule_GetPointer(capsule, NULL))
-
-
-cdef object owned_array(void *data, Py_ssize_t count, int typenum):
-    """A numpy array over malloc'd `data` that frees it when the array goes away."""
-    cdef cnp.npy_intp dims[1]
-    dims[0] = count
-    arr = cnp.PyArray_SimpleNewFromData(1, dims, typenum, data)
-    cnp.set_array_base(arr, PyCapsule_New(data, NULL, free_buffer))
-    return arr
+cdef object owned(void **slot, Py_ssize_t count, size_t itemsize, int typenum):
+    """A numpy array over the first `count` items of the output buffer at `slot`, which it now
+    owns (the slot is cleared)."""
+    cdef void *data = _pool.fit(slot[0], count * itemsize)
+    slot[0] = NULL
+    return _pool.owned_array(data, count, typenum)
 
 
 cdef Py_ssize_t find_split(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end, Py_ssize_t after,
@@ -431,8 +432,10 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     cdef unsigned char sep = <unsigned char>element_separator
     cdef const unsigned char *data = NULL
     cdef Output out
-    cdef bint ok
     cdef int k
+    # A stream's windows (smaller) take malloc's memory, which recycles them well as they come
+    # and go; a whole large file takes the pool's.
+    cdef bint pooled = end - start >= MIN_POOLED_REGION
     if end > buf.shape[0] or start < 0 or start > end or term_len < 1 or first_segment_end > end:
         raise ValueError("scan region outside the buffer")
     if end > 0:
@@ -441,8 +444,7 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     memset(&out, 0, sizeof(Output))
     out.last_end = -1
     try:
-        if not grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024):
-            raise MemoryError()
+        grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024, pooled)
         out.elem_ptr[0] = 0
         if threads > 1 and term_len == 1 and size >= split_bytes and scan_halves(
                 data, pos, end, first_segment_end, sep, term, max_segment_length, max_elements, final, &out,
@@ -455,37 +457,27 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
             with nogil:
                 stop = scan(data, pos, end, first_segment_end, sep, term, term_len,
                             max_segment_length, max_elements, final, &out, &status)
-                ok = status != STATUS_FULL or grow(&out, out.seg_cap * 2, out.elem_cap * 2)
-            if not ok:
-                raise MemoryError()
             if status != STATUS_FULL:
                 break
+            grow(&out, out.seg_cap * 2, out.elem_cap * 2, pooled)
             pos = stop
-        # Trim to size (in place for large blocks), then hand each buffer to a numpy array.
-        if out.out_of_memory or not grow(&out, out.n_seg, out.n_elem):
+        if out.out_of_memory:
             raise MemoryError()
-        if out.n_controls:
-            controls = owned_array(out.controls, out.n_controls, cnp.NPY_INT64)
-        else:
-            controls = cnp.PyArray_ZEROS(1, [0], cnp.NPY_INT64, 0)
+        # Small buffers are cut to size; each is handed to a numpy array without a copy.
         columns = (
-            owned_array(out.seg_start, out.n_seg, cnp.NPY_INT64),
-            owned_array(out.seg_len, out.n_seg, cnp.NPY_UINT32),
-            owned_array(out.seg_tag, out.n_seg, cnp.NPY_UINT32),
-            owned_array(out.elem_ptr, out.n_seg + 1, cnp.NPY_INT64),
-            owned_array(out.elem_offset, out.n_elem, cnp.NPY_UINT16),
+            owned(<void **>&out.seg_start, out.n_seg, sizeof(int64_t), cnp.NPY_INT64),
+            owned(<void **>&out.seg_len, out.n_seg, sizeof(uint32_t), cnp.NPY_UINT32),
+            owned(<void **>&out.seg_tag, out.n_seg, sizeof(uint32_t), cnp.NPY_UINT32),
+            owned(<void **>&out.elem_ptr, out.n_seg + 1, sizeof(int64_t), cnp.NPY_INT64),
+            owned(<void **>&out.elem_offset, out.n_elem, sizeof(uint16_t), cnp.NPY_UINT16),
         )
-        counts = cnp.PyArray_ZEROS(1, [4], cnp.NPY_INT64, 0)
-        for k in range(4):
-            counts[k] = out.counts[k]
-        if not out.n_controls:
-            free(out.controls)
-        memset(&out, 0, sizeof(Output))
+        controls = np.array(<int64_t[:out.n_controls]>out.controls if out.n_controls else (), np.int64)
+        counts = np.array([out.counts[k] for k in range(4)], np.int64)
         return (*columns, controls, counts, stop, status)
     finally:
-        free(out.seg_start)
-        free(out.seg_len)
-        free(out.seg_tag)
-        free(out.elem_ptr)
-        free(out.elem_offset)
+        _pool.give(out.seg_start)
+        _pool.give(out.seg_len)
+        _pool.give(out.seg_tag)
+        _pool.give(out.elem_ptr)
+        _pool.give(out.elem_offset)
         free(out.controls)

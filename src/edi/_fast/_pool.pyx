@@ -1,0 +1,179 @@
+# cython: language_level=3
+"""Large output buffers (the segment index, the 835 tables' columns), kept for reuse.
+
+A fresh buffer costs the kernel a page fault and a zeroed page for every 4 KiB first written:
+at 50 MB of input, a third of the time of reading and tabulating it. malloc hands blocks this
+large straight back to the system when they are freed, so the next file pays again. Here a
+block of at least MIN_POOLED bytes is whole pages from the system; freed, it is kept (up to
+LIMIT bytes in all, oldest let go first) and handed out again for a request it fits (no more
+than twice as large), its pages already in place. Such blocks never pass through malloc, whose
+thresholds for reusing memory (Python's bytes, numpy's arrays) thus stay as they were. Everything runs under the GIL: the kernels take their buffers before they
+release it, and numpy arrays give theirs back when they are freed.
+"""
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memmove
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
+
+cimport numpy as cnp
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "pages.h":
+    void *edi_pages_map(size_t n) nogil
+    void edi_pages_unmap(void *p, size_t n) nogil
+
+cdef enum:
+    HEADER = 64  # bytes before each block's data: a Header (a cache line, so data stays aligned)
+    MAX_BLOCKS = 64
+
+
+cdef struct Header:
+    size_t size
+    bint pages  # whole pages, kept when freed; else malloc's
+
+# Blocks smaller than MIN_POOLED come from malloc, which reuses them well, and are not kept;
+# larger ones are whole pages (pages.h). At most LIMIT bytes of freed blocks are kept.
+cdef size_t MIN_POOLED = 1 << 20, LIMIT = 256 << 20
+
+cdef void *blocks[MAX_BLOCKS]  # the kept blocks' data, oldest first
+cdef size_t n_blocks = 0, kept_bytes = 0
+
+
+cdef inline Header *header(void *data) noexcept:
+    return <Header *>(<char *>data - HEADER)
+
+
+cdef inline size_t size_of(void *data) noexcept:
+    return header(data).size
+
+
+cdef void release_block(void *data) noexcept:
+    """Hand a block back: pages to the system, a malloc block to malloc."""
+    if header(data).pages:
+        edi_pages_unmap(header(data), header(data).size + HEADER)
+    else:
+        free(header(data))
+
+
+cdef void drop(Py_ssize_t k) noexcept:
+    """Let kept block k go."""
+    global n_blocks, kept_bytes
+    kept_bytes -= size_of(blocks[k])
+    release_block(blocks[k])
+    memmove(&blocks[k], &blocks[k + 1], (n_blocks - k - 1) * sizeof(void *))
+    n_blocks -= 1
+
+
+cdef void *take(size_t nbytes, bint pooled=True) except NULL:
+    """A block of at least `nbytes`: when `pooled` and large enough, the smallest kept one that
+    fits, else new pages; otherwise malloc's."""
+    global n_blocks, kept_bytes
+    cdef Py_ssize_t k, best = -1
+    cdef size_t size
+    cdef char *block
+    pooled = pooled and nbytes >= MIN_POOLED
+    if pooled:
+        for k in range(n_blocks):
+            size = size_of(blocks[k])
+            if nbytes <= size <= 2 * nbytes and (best < 0 or size < size_of(blocks[best])):
+                best = k
+        if best >= 0:
+            block = <char *>blocks[best]
+            kept_bytes -= size_of(block)
+            memmove(&blocks[best], &blocks[best + 1], (n_blocks - best - 1) * sizeof(void *))
+            n_blocks -= 1
+            return block
+    block = <char *>(edi_pages_map(nbytes + HEADER) if pooled else malloc(nbytes + HEADER))
+    if block == NULL:
+        raise MemoryError()
+    (<Header *>block).size = nbytes
+    (<Header *>block).pages = pooled
+    return block + HEADER
+
+
+cdef void give(void *data) noexcept:
+    """Give back a block from `take` (NULL is ignored)."""
+    global n_blocks, kept_bytes
+    cdef size_t size
+    if data == NULL:
+        return
+    size = size_of(data)
+    if not header(data).pages or size > LIMIT:
+        release_block(data)
+        return
+    while n_blocks and (n_blocks == MAX_BLOCKS or kept_bytes + size > LIMIT):
+        drop(0)
+    blocks[n_blocks] = data
+    n_blocks += 1
+    kept_bytes += size
+
+
+cdef void *fit(void *data, size_t used) except NULL:
+    """Block `data` cut down to its first `used` bytes when it is malloc's (in place, as a
+    rule); pages the pool keeps are left whole, for the next request."""
+    cdef char *block
+    if header(data).pages or used >= size_of(data):
+        return data
+    block = <char *>realloc(header(data), used + HEADER)
+    if block == NULL:
+        raise MemoryError()
+    (<Header *>block).size = used
+    return block + HEADER
+
+
+cdef void give_capsule(object capsule) noexcept:
+    give(PyCapsule_GetPointer(capsule, NULL))
+
+
+cdef object owned_array(void *data, Py_ssize_t count, int typenum):
+    """A 1-D numpy array over the first `count` items of block `data`, which goes back to the
+    pool when the array (and every view of it) is freed."""
+    cdef cnp.npy_intp dims[1]
+    dims[0] = count
+    arr = cnp.PyArray_SimpleNewFromData(1, dims, typenum, data)
+    cnp.set_array_base(arr, PyCapsule_New(data, NULL, give_capsule))
+    return arr
+
+
+def empty(tuple shape, dtype, bint fortran=False):
+    """`np.empty(shape, dtype, order="F" if fortran else "C")` over a pooled block (numeric
+    dtypes: the type number is all that is kept of `dtype`)."""
+    cdef cnp.dtype descr = np.dtype(dtype)
+    cdef cnp.npy_intp dims[2]
+    cdef int nd = len(shape), k
+    cdef size_t nbytes = descr.itemsize
+    if not 1 <= nd <= 2:
+        raise ValueError("one or two dimensions")
+    for k in range(nd):
+        dims[k] = shape[k]
+        if dims[k] < 0:
+            raise ValueError("negative dimensions are not allowed")
+        nbytes *= <size_t>dims[k]
+    cdef void *data = take(nbytes if nbytes else 1)
+    try:
+        arr = cnp.PyArray_New(cnp.ndarray, nd, dims, descr.type_num, NULL, data, 0,
+                              cnp.NPY_ARRAY_WRITEABLE | (cnp.NPY_ARRAY_F_CONTIGUOUS if fortran else
+                                                         cnp.NPY_ARRAY_C_CONTIGUOUS), None)
+    except BaseException:
+        give(data)
+        raise
+    cnp.set_array_base(arr, PyCapsule_New(data, NULL, give_capsule))
+    return arr
+
+
+def limits() -> tuple:
+    """(MIN_POOLED, LIMIT): the smallest block kept, and the most bytes kept."""
+    return MIN_POOLED, LIMIT
+
+
+def kept() -> tuple:
+    """(blocks, bytes) kept for reuse now."""
+    return n_blocks, kept_bytes
+
+
+def release() -> None:
+    """Let every kept block go (back to the system)."""
+    while n_blocks:
+        drop(n_blocks - 1)
