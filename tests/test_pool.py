@@ -3,12 +3,14 @@ are handed out again, within the pool's limit, and arrays over them behave as nu
 from __future__ import annotations
 
 import gc
+import io
 
 import numpy as np
 import pytest
 
 import edi
 from edi.remittance.tables import extract
+from edi.tokenizer import DEFAULT_LIMITS, scan_buffer
 
 pool = pytest.importorskip("edi._fast._pool", reason="the Cython extension is not built")
 
@@ -101,13 +103,14 @@ def test_the_index_and_tables_of_a_large_file_reuse_the_same_memory():
     assert tables["service_lines"].raw("paid_cents").sum() == expected
 
 
-def test_a_small_file_indexes_into_malloc_memory():
-    """Below 16 MB (a stream's windows) the index is not pooled: malloc recycles it better."""
-    doc = edi.read(remittance_of_size(4 * MB))
-    assert doc.index.seg_start.nbytes > MIN_POOLED
-    del doc
+@pytest.mark.parametrize("final", [False, True])
+def test_only_a_whole_buffer_indexes_into_pooled_memory(final):
+    """A stream's windows (not final) take malloc's memory, which recycles them better."""
+    scan, index = scan_buffer(remittance_of_size(4 * MB), False, DEFAULT_LIMITS, final=final)
+    assert index.seg_start.nbytes > MIN_POOLED
+    del scan, index
     gc.collect()
-    assert pool.kept() == (0, 0)
+    assert pool.kept()[0] == (5 if final else 0)
 
 
 def remittance_of_size(size: int) -> bytes:
@@ -120,3 +123,18 @@ def remittance_of_size(size: int) -> bytes:
     body = head + claim * count
     segments = body.count(b"~") - 2 + 1  # ST..SE: all but the ISA and GS, and the SE
     return body + b"SE*%d*0001~GE*1*1~IEA*1*000000001~" % segments
+
+
+def test_read_bytes_gives_what_read_gives(tmp_path):
+    data = remittance_of_size(5 * MB)
+    path = tmp_path / "large.835"
+    path.write_bytes(data)
+    with open(path, "rb") as f:
+        assert pool.read_bytes(f) == data
+    with open(path, "rb") as f:
+        f.seek(1000)
+        assert pool.read_bytes(f) == data[1000:]
+    with open(path, "rb", buffering=0) as f:
+        assert pool.read_bytes(f) == data
+    assert pool.read_bytes(io.BytesIO(data)) == data  # no file number: plain read
+    assert edi.read_file(path).index.buf == data

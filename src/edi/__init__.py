@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from . import _backend
 from ._backend import BACKEND
 from .dialect import Delimiters, Dialect
 from .envelope import build_document
@@ -42,7 +43,7 @@ def read(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS, 
 def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS) -> Document:
     """Read an X12 file into a Document."""
     with open(path, "rb") as f:
-        data = f.read()
+        data = _backend.read_bytes(f)
     try:
         return read(data, strict=strict, limits=limits, name=os.fspath(path))
     except EdiSyntaxError as error:

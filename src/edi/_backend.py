@@ -25,9 +25,13 @@ VALIDATE_KERNELS = {"python": _py_validate.check_elements}
 COLUMN_KERNELS = {"python": _py_remit}
 #: Number and date readers for the 837 tables (modules with `numbers`, `dates`, `periods`).
 CLAIM_KERNELS = {"python": _py_claims}
+#: Whole-file readers: `read_bytes(f)` gives what `f.read()` does (the native one reads a large
+#: file into huge pages).
+FILE_READERS = {"python": lambda f: f.read()}
 try:
     from ._fast import _claims as _c_claims
     from ._fast import _loops as _c_loops
+    from ._fast import _pool as _c_pool
     from ._fast import _remit as _c_remit
     from ._fast import _tokenizer as _c_tokenizer
     from ._fast import _validate as _c_validate
@@ -40,6 +44,7 @@ else:
     VALIDATE_KERNELS["cython"] = _c_validate.check_elements
     COLUMN_KERNELS["cython"] = _c_remit
     CLAIM_KERNELS["cython"] = _c_claims
+    FILE_READERS["cython"] = _c_pool.read_bytes
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
@@ -48,6 +53,7 @@ walk_batch = BATCH_KERNELS[BACKEND]
 check_elements = VALIDATE_KERNELS[BACKEND]
 columns = COLUMN_KERNELS[BACKEND]
 claim_values = CLAIM_KERNELS[BACKEND]
+read_bytes = FILE_READERS[BACKEND]
 
 
 def cores() -> int:
@@ -59,12 +65,12 @@ def cores() -> int:
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values
-    saved = scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values
-    scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values = (
+    global scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes
+    saved = scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes
+    scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes = (
         KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name], COLUMN_KERNELS[name],
-        CLAIM_KERNELS[name])
+        CLAIM_KERNELS[name], FILE_READERS[name])
     try:
         yield
     finally:
-        scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values = saved
+        scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes = saved

@@ -53,8 +53,6 @@ cdef enum:
     FIRST_BYTES_OF_CONTROLS = 0x180280  # bits 'G', 'I', 'S', 'T' (less 64) of the ids above
 #: A region is scanned in two halves by two threads from this size on.
 cdef Py_ssize_t MIN_SPLIT_BYTES = 8 << 20
-#: A region's output buffers come from the pool (`_pool`) from this size on.
-cdef Py_ssize_t MIN_POOLED_REGION = 16 << 20
 
 
 cdef struct Output:
@@ -433,9 +431,9 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     cdef const unsigned char *data = NULL
     cdef Output out
     cdef int k
-    # A stream's windows (smaller) take malloc's memory, which recycles them well as they come
-    # and go; a whole large file takes the pool's.
-    cdef bint pooled = end - start >= MIN_POOLED_REGION
+    # A whole buffer's index takes the pool's memory; the windows of a stream (not final) take
+    # malloc's, trimmed to size, which recycles them well as they come and go.
+    cdef bint pooled = final
     if end > buf.shape[0] or start < 0 or start > end or term_len < 1 or first_segment_end > end:
         raise ValueError("scan region outside the buffer")
     if end > 0:

@@ -1,5 +1,6 @@
 /* Whole pages straight from the system, for the pool of large buffers (_pool.pyx): freed, they
-   go straight back, without moving malloc's thresholds for everything else. */
+   go straight back, without moving malloc's thresholds for everything else. And the advice
+   that a file's bytes be read into huge pages. */
 #ifndef EDI_PAGES_H
 #define EDI_PAGES_H
 #include <stddef.h>
@@ -23,4 +24,18 @@ static void edi_pages_unmap(void *p, size_t n) {
     munmap(p, n);
 }
 #endif
+
+/* Ask for transparent huge pages over the whole 2 MiB pages inside p..p+n, as numpy does for
+   its large arrays: first touching 2 MiB at once costs far less than 512 faults of 4 KiB. */
+static void edi_pages_advise_huge(void *p, size_t n) {
+#ifdef MADV_HUGEPAGE
+    size_t huge = (size_t)2 << 20;
+    size_t start = ((size_t)p + huge - 1) & ~(huge - 1), end = ((size_t)p + n) & ~(huge - 1);
+    if (end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
 #endif
