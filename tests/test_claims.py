@@ -206,6 +206,20 @@ def test_kernel_and_twin_agree(backend, elements, scale):
         assert np.array_equal(a, b)
 
 
+@needs_cython
+@pytest.mark.parametrize("scale", [0, 2, 6])
+def test_kernel_and_twin_agree_at_the_edges(backend, scale):
+    """Where the kernel's fast path ends (18 - scale digits, `scale` decimals) and int64 does."""
+    edges = ["645241454258004371826", "9223372036854775807", "9223372036854775806", "-9223372036854775807",
+             "1234567890123456", "12345678901234567", "123456789012345678", "-0", "5.", ".5", "-.5", ".", "-.",
+             "1.25", "1.255", "1.2500000", "0.125", "-"]
+    for value in edges:
+        index = document_of([value]).index
+        rows = np.arange(len(index))
+        python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", scale) for name in ("python", "cython"))
+        assert all(np.array_equal(a, b) for a, b in zip(python, cython)), value
+
+
 @pytest.mark.parametrize("raw, scale, expected", [
     (b"12.345", 2, (1234, 4)), (b"12.355", 2, (1236, 4)), (b"-5.5", 2, (-550, 0)), (b"100", 0, (100, 0)),
     (b"1.5", 0, (2, 4)), (b"2.5", 0, (2, 4)), (b"", 2, (0, 1)), (b"1-2", 2, (0, 2)), (b".", 2, (0, 2)),

@@ -14,9 +14,9 @@ Transaction ranges and segment numbers are checked on entry; element spans
 then come from the tokenizer's index, which keeps them inside their segment and the buffer, so
 the reads below need no bounds checks.
 """
-from libc.stdint cimport INT64_MIN, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdint cimport INT64_MIN, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, realloc
-from libc.string cimport memcmp, memmove
+from libc.string cimport memcmp, memcpy, memmove
 
 from edi._fast._index cimport Index, Span, component, element
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
@@ -138,15 +138,28 @@ cdef int64_t store_amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize_
     return cents
 
 
-cdef inline int64_t date(const Index *ix, Issues *issues, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
-    """The days of element j, NAT when absent or invalid (an issue)."""
+cdef struct LastDate:
+    uint64_t text  # the 8 bytes of the last valid CCYYMMDD read (0: none yet)
+    int64_t days
+
+
+cdef inline int64_t date(const Index *ix, Issues *issues, LastDate *last, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """The days of element j, NAT when absent or invalid (an issue). The dates of a claim's
+    lines are mostly its own, one after another: the last one read is remembered."""
     cdef Span s = element(ix, i, j)
     cdef int64_t days
+    cdef uint64_t text
     if s.start == s.end:
         return NAT
+    if s.end - s.start == 8:
+        memcpy(&text, ix.buf + s.start, 8)
+        if text == last.text:
+            return last.days
     days = parse_date(ix.buf + s.start, s.end - s.start)
     if days == NAT:
         add_issue(issues, i, j, BAD_DATE)
+    elif s.end - s.start == 8:
+        last.text, last.days = text, days
     return days
 
 
@@ -273,6 +286,8 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
     cdef Span qualifier, value
     cdef Py_ssize_t elements
     cdef bint is_pr
+    cdef LastDate last
+    last.text = 0
     for i in range(piece.start, piece.stop + 1):
         tag = ix.seg_tag[i] & FOLD
         if tag == T_CAS:
@@ -295,18 +310,18 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
             qualifier = element(ix, i, 1)
             if line >= 0:
                 if is_code(ix, qualifier, b"472", 3):
-                    day = date(ix, issues, i, 2)
+                    day = date(ix, issues, &last, i, 2)
                     lines.dates[line] = day
                     lines.dates[lines.cap + line] = day
                 elif is_code(ix, qualifier, b"150", 3):
-                    lines.dates[line] = date(ix, issues, i, 2)
+                    lines.dates[line] = date(ix, issues, &last, i, 2)
                 elif is_code(ix, qualifier, b"151", 3):
-                    lines.dates[lines.cap + line] = date(ix, issues, i, 2)
+                    lines.dates[lines.cap + line] = date(ix, issues, &last, i, 2)
             elif claim >= 0:
                 slot = 0 if is_code(ix, qualifier, b"232", 3) else (
                     1 if is_code(ix, qualifier, b"233", 3) else (2 if is_code(ix, qualifier, b"050", 3) else -1))
                 if slot >= 0:
-                    claims.dates[slot * claims.cap + claim] = date(ix, issues, i, 2)
+                    claims.dates[slot * claims.cap + claim] = date(ix, issues, &last, i, 2)
         elif tag == T_SVC:
             if claim >= 0:
                 line = r = add_row(lines, t, claim, lines.n, i, 0)
@@ -347,7 +362,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
             amount(ix, issues, payments, r, 0, i, 2)
             add_to(payments, r, PAYMENT_CLAIMS_PAID, 0)
             add_to(payments, r, PAYMENT_PROVIDER_ADJUSTMENTS, 0)
-            payments.dates[r] = date(ix, issues, i, 16)
+            payments.dates[r] = date(ix, issues, &last, i, 16)
         elif tag == T_TRN:
             if payment >= 0 and claim < 0:
                 refer(payments, late, piece, payment, 1, i)
@@ -360,7 +375,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                     refer(payments, late, piece, payment, 3, i)
         elif tag == T_PLB:
             claim = line = -1
-            fiscal_period = date(ix, issues, i, 2)
+            fiscal_period = date(ix, issues, &last, i, 2)
             elements = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
             for k in range(MAX_PLB_PAIRS):
                 j = 3 + 2 * k
@@ -408,10 +423,16 @@ cdef class _Part:
     cdef Py_ssize_t start[6]  # its first row in each table (after the walk: where it moved to)
     cdef Py_ssize_t used[6]  # its rows in each table
     cdef Py_ssize_t moved[6]  # how far down its rows moved to close the gap before them
+    cdef Py_ssize_t counted[6]  # an upper bound of its rows in each table (`count`)
 
     def __dealloc__(self):
         free(self.issues.items)
         free(self.late.items)
+
+    def count(self):
+        """Bound its rows (with the GIL released, so that parts count side by side)."""
+        with nogil:
+            count_rows(&self.ix, &self.pieces[self.p0], self.p1 - self.p0, self.counted)
 
     def walk(self):
         """Make the rows (with the GIL released, so that parts run side by side)."""
@@ -528,6 +549,18 @@ cdef _Pieces cut(Index *ix, const int64_t[::1] f, const int64_t[::1] l, Py_ssize
     return pieces
 
 
+def side_by_side(tasks):
+    """Call the tasks, the first on this thread and each other one on a thread of its own."""
+    threads = [threading.Thread(target=task) for task in tasks[1:]]
+    for thread in threads:
+        thread.start()
+    try:
+        tasks[0]()
+    finally:
+        for thread in threads:
+            thread.join()
+
+
 def cut_points(index, firsts, lasts, Py_ssize_t parts):
     """The first segment walked by each part after the first, as `extract_835` cuts the run
     for `parts` threads (what the tests check the cuts against)."""
@@ -553,7 +586,6 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
     cdef const int64_t[::1] f = np.ascontiguousarray(firsts, dtype=np.int64)
     cdef const int64_t[::1] l = np.ascontiguousarray(lasts, dtype=np.int64)
     cdef Py_ssize_t n = f.shape[0], n_seg = len(index), t, k, p, r
-    cdef Py_ssize_t counts[6]
     cdef Py_ssize_t totals[6]
     cdef Py_ssize_t shift
     cdef int64_t *line_keys
@@ -580,12 +612,12 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
         part.ix = ix
         part.pieces = pieces.items
         part.p0, part.p1 = starts[p], starts[p + 1]
-        with nogil:
-            count_rows(&ix, &pieces.items[part.p0], part.p1 - part.p0, counts)
+        shares.append(part)
+    side_by_side([part.count for part in shares])
+    for part in shares:
         for k in range(6):
             part.start[k] = totals[k]
-            totals[k] += counts[k]
-        shares.append(part)
+            totals[k] += part.counted[k]
     payment_rows(pieces.items, pieces.n)
     tables = [_Table(totals[k], LAYOUTS[name]) for k, name in enumerate(TABLES)]
     for part in shares:
@@ -594,15 +626,7 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
         for k in range(6):
             part.out[k] = (<_Table>tables[k]).rows
             part.out[k].n = part.start[k]
-    if len(shares) == 1:
-        (<_Part>shares[0]).walk()
-    else:
-        threads = [threading.Thread(target=part.walk) for part in shares[1:]]
-        for thread in threads:
-            thread.start()
-        (<_Part>shares[0]).walk()
-        for thread in threads:
-            thread.join()
+    side_by_side([part.walk for part in shares])
     if any((<_Part>part).issues.failed or (<_Part>part).late.failed for part in shares):
         raise MemoryError()
     rows = &(<_Table>tables[0]).rows

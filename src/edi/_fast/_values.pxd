@@ -9,9 +9,8 @@ cdef enum:
 
 
 
-cdef inline int parse_number(const unsigned char *p, Py_ssize_t n, int scale, int64_t *out) noexcept nogil:
-    """An X12 R number (optional minus, digits, optional point: nothing else) in units of
-    10**-scale, rounded half-even, into out[0]; returns 0, NUMBER_INEXACT or NUMBER_BAD."""
+cdef inline int parse_any_number(const unsigned char *p, Py_ssize_t n, int scale, int64_t *out) noexcept nogil:
+    """`parse_number` for every input: long numbers, more decimals than the scale, bad text."""
     cdef bint negative, sticky = False
     cdef Py_ssize_t pos, digits
     cdef int64_t unit = 1, limit, whole = 0, fraction = 0, value
@@ -23,9 +22,9 @@ cdef inline int parse_number(const unsigned char *p, Py_ssize_t n, int scale, in
     negative = n > 0 and p[0] == 45
     pos = negative
     while pos < n and 48 <= p[pos] <= 57:
-        whole = whole * 10 + (p[pos] - 48)
-        if whole > limit:
+        if whole > (limit - (p[pos] - 48)) // 10:  # checked before it can overflow (scale 0)
             return NUMBER_BAD
+        whole = whole * 10 + (p[pos] - 48)
         pos += 1
     digits = pos - negative
     if pos < n and p[pos] == 46:
@@ -49,6 +48,42 @@ cdef inline int parse_number(const unsigned char *p, Py_ssize_t n, int scale, in
         value += 1
     out[0] = -value if negative else value
     return NUMBER_INEXACT if dropped != 0 or sticky else 0
+
+
+cdef inline int parse_number(const unsigned char *p, Py_ssize_t n, int scale, int64_t *out) noexcept nogil:
+    """An X12 R number (optional minus, digits, optional point: nothing else) in units of
+    10**-scale, rounded half-even, into out[0]; returns 0, NUMBER_INEXACT or NUMBER_BAD.
+    Numbers as they mostly are (at most 18 - scale digits before the point, so no overflow, and
+    at most `scale` after it) are read here, exactly; anything else by `parse_any_number`."""
+    cdef bint negative = n > 0 and p[0] == 45
+    cdef Py_ssize_t pos = negative, stop = min(n, negative + 18 - scale), point
+    cdef int64_t whole = 0, fraction = 0, unit = 1
+    cdef unsigned int d
+    cdef int q
+    while pos < stop:
+        d = p[pos] - 48
+        if d > 9:
+            break
+        whole = whole * 10 + d
+        pos += 1
+    point = pos
+    if pos < n and p[pos] == 46 and n - pos - 1 <= scale:
+        pos += 1
+        while pos < n:
+            d = p[pos] - 48
+            if d > 9:
+                break
+            fraction = fraction * 10 + d
+            pos += 1
+    if pos == n and n - negative > (point < n):  # a digit at least, besides any point
+        for q in range(scale):
+            unit *= 10
+        for q in range(n - point - 1 if point < n else 0, scale):
+            fraction *= 10
+        whole = whole * unit + fraction
+        out[0] = -whole if negative else whole
+        return 0
+    return parse_any_number(p, n, scale, out)
 
 
 cdef inline int64_t parse_date(const unsigned char *p, Py_ssize_t n) noexcept nogil:

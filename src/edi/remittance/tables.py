@@ -217,7 +217,10 @@ def _table(name: str, index, arrays, positions, separators, codes) -> Table:
     keys, refs, money, nulls, dates = arrays
     layout = LAYOUTS[name]
     segment = keys[:, 3]
-    columns: dict = {"source": np.zeros(len(keys), np.int64), "transaction": positions[keys[:, 0]]}
+    # The kernel numbers the transactions it was given; they are the run's positions, often all.
+    ordinal = keys[:, 0]
+    identity = len(positions) == 0 or positions[-1] == len(positions) - 1
+    columns: dict = {"source": np.zeros(len(keys), np.int64), "transaction": ordinal if identity else positions[ordinal]}
     masks = {}
     if name not in ("payments", "provider_adjustments"):
         columns["claim"] = keys[:, 1]
@@ -226,11 +229,9 @@ def _table(name: str, index, arrays, positions, separators, codes) -> Table:
         masks["line"] = keys[:, 2] < 0
     if name in ("adjustments", "remarks"):
         at_line = keys[:, 2] >= 0
-        columns["level"] = StringColumn(LEVELS, np.where(at_line, 5, 0), np.where(at_line, 9, 5))
+        columns["level"] = _lazy(lambda: StringColumn(LEVELS, np.where(at_line, 5, 0), np.where(at_line, 9, 5)))
     if name == "remarks":
-        tag = index.seg_tag[segment] & np.uint32(0xDFDFDF)
-        kind = np.select([tag == pack_tag("MOA"), tag == pack_tag("MIA")], [0, 1], 2)
-        columns["segment_id"] = StringColumn(REMARK_SEGMENTS, kind * 3, np.minimum(kind * 3 + 3, 8))
+        columns["segment_id"] = _lazy(_remark_segments, index, segment)
     for column, (where, element, component) in TEXT[name].items():
         segments = segment if where == "segment" else refs[:, layout.refs.index(where)]
         elements = keys[:, 4] if element == ROW else element
@@ -243,6 +244,13 @@ def _table(name: str, index, arrays, positions, separators, codes) -> Table:
     columns["byte_offset"] = _lazy(lambda: index.base_offset + index.seg_start[segment])
     columns["segment_number"] = _lazy(lambda: index.base_segment + segment + 1)
     return Table({c: columns[c] for c in COLUMNS[name]}, masks, len(keys))
+
+
+def _remark_segments(index, segment) -> StringColumn:
+    """Each remark's segment id: MOA, MIA or LQ."""
+    tag = index.seg_tag[segment] & np.uint32(0xDFDFDF)
+    kind = np.select([tag == pack_tag("MOA"), tag == pack_tag("MIA")], [0, 1], 2)
+    return StringColumn(REMARK_SEGMENTS, kind * 3, np.minimum(kind * 3 + 3, 8))
 
 
 def _lazy(function: Callable, *args) -> Callable:
