@@ -125,8 +125,9 @@ def remittance_of_size(size: int) -> bytes:
     return body + b"SE*%d*0001~GE*1*1~IEA*1*000000001~" % segments
 
 
-def test_read_bytes_gives_what_read_gives(tmp_path):
-    data = remittance_of_size(5 * MB)
+@pytest.mark.parametrize("size", [5 * MB, 17 * MB])  # one thread, two
+def test_read_bytes_gives_what_read_gives(tmp_path, size):
+    data = remittance_of_size(size)
     path = tmp_path / "large.835"
     path.write_bytes(data)
     with open(path, "rb") as f:
@@ -134,6 +135,7 @@ def test_read_bytes_gives_what_read_gives(tmp_path):
     with open(path, "rb") as f:
         f.seek(1000)
         assert pool.read_bytes(f) == data[1000:]
+        assert f.read() == b""  # read to the end, as f.read() leaves it
     with open(path, "rb", buffering=0) as f:
         assert pool.read_bytes(f) == data
     assert pool.read_bytes(io.BytesIO(data)) == data  # no file number: plain read

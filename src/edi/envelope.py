@@ -78,36 +78,37 @@ class _Builder:
         # Elements 1 and 2 of every control segment, read at once for the ST/SE checks.
         self.values = dict(zip(controls.tolist(), zip(element_values(self.index, controls, 1),
                                                       element_values(self.index, controls, 2))))
-        for i in controls.tolist():
-            tag = int(tags[i]) & ~0x202020 if self.fold_case else int(tags[i])
-            if tag == TAG["ISA"]:
-                self.close_interchange(i - 1)
-                self.interchange = Interchange(self.index, i, i, Segment(self.index, i), None, self.index.delimiters(i))
-                self.interchanges.append(self.interchange)
-            elif tag == TAG["GS"]:
-                self.close_group(i - 1)
-                interchange = self.open_interchange(i)
-                self.group = Group(self.index, i, i, Segment(self.index, i), None, interchange)
-                interchange.groups.append(self.group)
-            elif tag == TAG["ST"]:
+        isa, gs, st, se, ge, iea = (TAG[name] for name in ("ISA", "GS", "ST", "SE", "GE", "IEA"))
+        control_tags = tags[controls] & np.uint32(~0x202020 & 0xFFFFFF) if self.fold_case else tags[controls]
+        for i, tag in zip(controls.tolist(), control_tags.tolist()):
+            if tag == st:  # the most frequent, with SE
                 self.close_transaction(i - 1)
                 group = self.open_group(i)
                 self.transaction = Transaction(self.index, i, i, Segment(self.index, i), None, group)
                 group.transactions.append(self.transaction)
-            elif tag == TAG["SE"]:
+            elif tag == se:
                 if self.transaction is None:
                     self.outside(i)
                     continue
                 self.transaction.trailer = Segment(self.index, i)
                 self.close_transaction(i)
-            elif tag == TAG["GE"]:
+            elif tag == isa:
+                self.close_interchange(i - 1)
+                self.interchange = Interchange(self.index, i, i, Segment(self.index, i), None, self.index.delimiters(i))
+                self.interchanges.append(self.interchange)
+            elif tag == gs:
+                self.close_group(i - 1)
+                interchange = self.open_interchange(i)
+                self.group = Group(self.index, i, i, Segment(self.index, i), None, interchange)
+                interchange.groups.append(self.group)
+            elif tag == ge:
                 self.close_transaction(i - 1)
                 if self.group is None or self.group.header is None:
                     self.outside(i)
                     continue
                 self.group.trailer = Segment(self.index, i)
                 self.close_group(i)
-            elif tag == TAG["IEA"]:
+            elif tag == iea:
                 self.close_group(i - 1)
                 if self.interchange is None or self.interchange.header is None:
                     self.outside(i)
