@@ -212,12 +212,24 @@ def test_kernel_and_twin_agree_at_the_edges(backend, scale):
     """Where the kernel's fast path ends (18 - scale digits, `scale` decimals) and int64 does."""
     edges = ["645241454258004371826", "9223372036854775807", "9223372036854775806", "-9223372036854775807",
              "1234567890123456", "12345678901234567", "123456789012345678", "-0", "5.", ".5", "-.5", ".", "-.",
-             "1.25", "1.255", "1.2500000", "0.125", "-"]
+             "1.25", "1.255", "1.2500000", "0.125", "-", "12345678", "123456789", "-12345678", "1234567.89",
+             "123456.78", "99999.99", "-9999.99", "0.00", "00", ".00", "-0.00", "1.0", "1..5", "+5", "5 ", "1.2.3"]
     for value in edges:
         index = document_of([value]).index
         rows = np.arange(len(index))
         python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", scale) for name in ("python", "cython"))
         assert all(np.array_equal(a, b) for a, b in zip(python, cython)), value
+
+
+@needs_cython
+@pytest.mark.parametrize("value", ["12.34", "1234567", "-5.00", "1.2.", "7"])
+def test_kernel_and_twin_agree_on_the_last_bytes_of_the_buffer(backend, value):
+    """An amount that ends the input (no terminator, no trailers) is read without reading past it."""
+    index = edi.read((ISA + "~GS*HC*S*R*20240101*1200*1*X*005010X222A1~ST*837*0001~REF*" + value).encode()).index
+    rows = np.array([len(index) - 1])
+    python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", 2) for name in ("python", "cython"))
+    assert all(np.array_equal(a, b) for a, b in zip(python, cython))
+    assert index.buf.endswith(value.encode())
 
 
 @pytest.mark.parametrize("raw, scale, expected", [

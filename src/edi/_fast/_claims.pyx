@@ -13,7 +13,7 @@ from libc.string cimport memcmp
 cimport cython
 
 from edi._fast._index cimport Index, Span, component, element
-from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
+from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_cents, parse_date, parse_number
 
 import numpy as np
 
@@ -59,6 +59,7 @@ cdef class _Rows:
             raise ValueError("segment outside the index")
         self.keep = (buf, seg_start, seg_len, elem_ptr, elem_offset)
         self.x.buf = &buf[0] if buf.shape[0] else NULL
+        self.x.buf_len = buf.shape[0]
         self.x.seg_start = &seg_start[0] if seg_start.shape[0] else NULL
         self.x.seg_len = &seg_len[0] if seg_len.shape[0] else NULL
         self.x.elem_ptr = &elem_ptr[0]
@@ -85,6 +86,7 @@ def numbers(index, segments, elements, int component, bytes separator, int scale
     cdef const unsigned char *sep = separator
     cdef Py_ssize_t sep_len = len(separator)
     cdef Span s
+    cdef const unsigned char *p
     values = np.zeros(n, np.int64)
     flags = np.zeros(n, np.uint8)
     cdef int64_t[::1] v = values
@@ -92,7 +94,9 @@ def numbers(index, segments, elements, int component, bytes separator, int scale
     with nogil:
         for r in range(n):
             s = locate(&rows.x, rows.segments[r], rows.elements[r], component, sep, sep_len)
-            f[r] = number_flags(parse_number(rows.x.buf + s.start, s.end - s.start, scale, &v[r]), s.end == s.start)
+            p = rows.x.buf + s.start
+            f[r] = number_flags(parse_cents(p, s.end - s.start, rows.x.buf_len - s.start, &v[r]) if scale == 2 else
+                                parse_number(p, s.end - s.start, scale, &v[r]), s.end == s.start)
     return values, flags
 
 

@@ -9,6 +9,7 @@ from libc.string cimport memcmp
 
 cdef struct Index:
     const unsigned char *buf
+    Py_ssize_t buf_len
     const int64_t *seg_start
     const uint32_t *seg_len
     const uint32_t *seg_tag

@@ -19,7 +19,7 @@ from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcmp, memcpy, memmove
 
 from edi._fast._index cimport Index, Span, component, element
-from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_date, parse_number
+from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_cents, parse_date
 
 import threading
 
@@ -128,7 +128,7 @@ cdef int64_t store_amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize_
     cdef int issue
     if s.start == s.end:
         return 0
-    issue = parse_number(ix.buf + s.start, s.end - s.start, 2, &cents)
+    issue = parse_cents(ix.buf + s.start, s.end - s.start, ix.buf_len - s.start, &cents)
     if issue:
         add_issue(issues, i, j, BAD_AMOUNT if issue == NUMBER_BAD else INEXACT)
         if issue == NUMBER_BAD:
@@ -403,6 +403,7 @@ cdef Index open_index(index) except *:
     cdef const int64_t[::1] elem_ptr = index.elem_ptr
     cdef const uint16_t[::1] elem_offset = index.elem_offset
     ix.buf = &buf[0] if buf.shape[0] else NULL
+    ix.buf_len = buf.shape[0]
     ix.seg_start = &seg_start[0] if seg_start.shape[0] else NULL
     ix.seg_len = &seg_len[0] if seg_len.shape[0] else NULL
     ix.seg_tag = &seg_tag[0] if seg_tag.shape[0] else NULL
