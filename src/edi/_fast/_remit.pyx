@@ -60,6 +60,34 @@ cdef enum:
     T_LQ = 0x4C5100
     T_PLB = 0x504C42
 
+# Each table's refs, money and dates (its LAYOUTS entry, which `_Table` checks against these).
+cdef enum:
+    PAYMENTS_REFS = 4
+    PAYMENTS_MONEY = 3
+    PAYMENTS_DATES = 1
+    CLAIMS_REFS = 0
+    CLAIMS_MONEY = 5
+    CLAIMS_DATES = 3
+    LINES_REFS = 1
+    LINES_MONEY = 4
+    LINES_DATES = 2
+    ADJUSTMENTS_REFS = 0
+    ADJUSTMENTS_MONEY = 1
+    ADJUSTMENTS_DATES = 0
+    REMARKS_REFS = 1
+    REMARKS_MONEY = 0
+    REMARKS_DATES = 0
+    PLBS_REFS = 0
+    PLBS_MONEY = 1
+    PLBS_DATES = 1
+SHAPES = {"payments": (PAYMENTS_REFS, PAYMENTS_MONEY, PAYMENTS_DATES), "claims": (CLAIMS_REFS, CLAIMS_MONEY, CLAIMS_DATES),
+          "service_lines": (LINES_REFS, LINES_MONEY, LINES_DATES),
+          "adjustments": (ADJUSTMENTS_REFS, ADJUSTMENTS_MONEY, ADJUSTMENTS_DATES),
+          "remarks": (REMARKS_REFS, REMARKS_MONEY, REMARKS_DATES),
+          "provider_adjustments": (PLBS_REFS, PLBS_MONEY, PLBS_DATES)}
+if any(SHAPES[name] != (len(layout.refs), len(layout.money), len(layout.dates)) for name, layout in LAYOUTS.items()):
+    raise ImportError("edi._fast._remit was built for other LAYOUTS than edi._py.remit's: rebuild it")
+
 cdef int64_t NAT = INT64_MIN
 cdef int[5] MOA_REMARKS = [3, 4, 5, 6, 7]
 cdef int[5] MIA_REMARKS = [5, 20, 21, 22, 23]
@@ -165,21 +193,22 @@ cdef inline int64_t date(const Index *ix, Issues *issues, LastDate *last, Py_ssi
 
 # --- rows -----------------------------------------------------------------------------------
 cdef inline Py_ssize_t add_row(Rows *rows, Py_ssize_t t, Py_ssize_t claim, Py_ssize_t line, Py_ssize_t i,
-                               Py_ssize_t element) noexcept nogil:
+                               Py_ssize_t element, int n_refs, int n_money, int n_dates) noexcept nogil:
     """A new row with its keys, no refs, null money and no dates (the caller sized the
-    columns for every row it adds)."""
+    columns for every row it adds). The counts are the table's (`Shape`), constants at each
+    call, so that the compiler unrolls the loops."""
     cdef Py_ssize_t r = rows.n, cap = rows.cap, c
     rows.keys[r] = t
     rows.keys[cap + r] = claim
     rows.keys[2 * cap + r] = line
     rows.keys[3 * cap + r] = i
     rows.keys[4 * cap + r] = element
-    for c in range(rows.n_refs):
+    for c in range(n_refs):
         rows.refs[c * cap + r] = -1
-    for c in range(rows.n_money):
+    for c in range(n_money):
         rows.money[c * cap + r] = 0
         rows.nulls[c * cap + r] = 1
-    for c in range(rows.n_dates):
+    for c in range(n_dates):
         rows.dates[c * cap + r] = NAT
     rows.n += 1
     return r
@@ -299,7 +328,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                     if j > elements:
                         break
                     if group_at(ix, i, j, &value):
-                        r = add_row(adjustments, t, claim, line, i, j)
+                        r = add_row(adjustments, t, claim, line, i, j, ADJUSTMENTS_REFS, ADJUSTMENTS_MONEY, ADJUSTMENTS_DATES)
                         cents = store_amount(ix, issues, adjustments, r, 0, i, j + 1, value)
                         add_to(claims, claim, CLAIM_ADJUSTMENTS, cents)
                         if is_pr:
@@ -324,7 +353,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                     claims.dates[slot * claims.cap + claim] = date(ix, issues, &last, i, 2)
         elif tag == T_SVC:
             if claim >= 0:
-                line = r = add_row(lines, t, claim, lines.n, i, 0)
+                line = r = add_row(lines, t, claim, lines.n, i, 0, LINES_REFS, LINES_MONEY, LINES_DATES)
                 amount(ix, issues, lines, r, 0, i, 2)
                 amount(ix, issues, lines, r, 1, i, 3)
                 add_to(lines, r, LINE_ADJUSTMENTS, 0)
@@ -336,7 +365,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                 amount(ix, issues, lines, line, 2, i, 2)
         elif tag == T_CLP:
             line = -1
-            claim = r = add_row(claims, t, claims.n, -1, i, 0)
+            claim = r = add_row(claims, t, claims.n, -1, i, 0, CLAIMS_REFS, CLAIMS_MONEY, CLAIMS_DATES)
             amount(ix, issues, claims, r, 0, i, 3)
             claims_paid += amount(ix, issues, claims, r, 1, i, 4)
             amount(ix, issues, claims, r, 2, i, 5)
@@ -344,18 +373,18 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
             add_to(claims, r, CLAIM_PR_ADJUSTMENTS, 0)
         elif tag == T_LQ:
             if claim >= 0 and present(ix, i, 2):
-                r = add_row(remarks, t, claim, line, i, 2)
+                r = add_row(remarks, t, claim, line, i, 2, REMARKS_REFS, REMARKS_MONEY, REMARKS_DATES)
                 remarks.refs[r] = i
         elif tag == T_MOA or tag == T_MIA:
             if claim >= 0:
                 for k in range(5):
                     j = MOA_REMARKS[k] if tag == T_MOA else MIA_REMARKS[k]
                     if present(ix, i, j):
-                        add_row(remarks, t, claim, -1, i, j)
+                        add_row(remarks, t, claim, -1, i, j, REMARKS_REFS, REMARKS_MONEY, REMARKS_DATES)
         elif tag == T_LX:
             claim = line = -1
         elif tag == T_BPR:
-            payment = r = add_row(payments, t, -1, -1, i, 0)
+            payment = r = add_row(payments, t, -1, -1, i, 0, PAYMENTS_REFS, PAYMENTS_MONEY, PAYMENTS_DATES)
             if first_payment < 0:
                 first_payment = r
             payments.refs[r] = piece.t_first
@@ -382,7 +411,7 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                 if j > elements:
                     break
                 if group_at(ix, i, j, &value):
-                    r = add_row(plbs, t, -1, -1, i, j)
+                    r = add_row(plbs, t, -1, -1, i, j, PLBS_REFS, PLBS_MONEY, PLBS_DATES)
                     provider_total += store_amount(ix, issues, plbs, r, 0, i, j + 1, value)
                     plbs.dates[r] = fiscal_period
     # A transaction's claims and PLBs balance against its first payment (BPR).
