@@ -101,6 +101,11 @@ def test_the_index_and_tables_of_a_large_file_reuse_the_same_memory():
     again = {address(doc.index.seg_start), address(tables["service_lines"].raw("paid_cents"))}
     assert first == again
     assert tables["service_lines"].raw("paid_cents").sum() == expected
+    del doc, tables
+    gc.collect()
+    assert pool.kept()[0] >= 5
+    edi.release_memory()
+    assert pool.kept() == (0, 0)
 
 
 @pytest.mark.parametrize("final", [False, True])

@@ -50,8 +50,17 @@ def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits =
         raise EdiSyntaxError(error.reason, dataclasses.replace(error.location, source=os.fspath(path))) from None
 
 
+def release_memory() -> None:
+    """Hand back to the system the large buffers that edi keeps for reuse. Once a document's
+    index and tables are freed, their buffers (up to 256 MB) stay with the process, so that the
+    next large file needs no fresh pages; a long-running process that is done with large files
+    can let them go."""
+    _backend.release_memory()
+
+
 __all__ = [
     "BACKEND", "DEFAULT_LIMITS", "Delimiters", "Dialect", "Document", "EdiError", "EdiSyntaxError", "Finding",
     "FindingCode", "Group", "Interchange", "Limits", "Location", "Segment", "SegmentIndex", "Severity",
-    "Table", "Transaction", "TransactionReader", "iter_transactions", "read", "read_file", "tokenize", "write",
+    "Table", "Transaction", "TransactionReader", "iter_transactions", "read", "read_file", "release_memory",
+    "tokenize", "write",
 ]

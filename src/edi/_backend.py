@@ -28,6 +28,12 @@ CLAIM_KERNELS = {"python": _py_claims}
 #: Whole-file readers: `read_bytes(f)` gives what `f.read()` does (the native one reads a large
 #: file into huge pages).
 FILE_READERS = {"python": lambda f: f.read()}
+
+
+def release_memory() -> None:
+    """Let the pooled buffers go (`edi.release_memory`); the twins keep none."""
+
+
 try:
     from ._fast import _claims as _c_claims
     from ._fast import _loops as _c_loops
@@ -45,6 +51,7 @@ else:
     COLUMN_KERNELS["cython"] = _c_remit
     CLAIM_KERNELS["cython"] = _c_claims
     FILE_READERS["cython"] = _c_pool.read_bytes
+    release_memory = _c_pool.release
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
 scan_segments = KERNELS[BACKEND]
