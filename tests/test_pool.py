@@ -167,3 +167,19 @@ def test_dropped_documents_are_collected_before_fresh_pages_are_asked_for():
         gc.set_threshold(*thresholds)
     assert in_memory <= 6  # a collection at least once per LIMIT / 2 (128 MB) handed out
     assert left_alone >= 6
+
+
+def test_collections_back_off_while_every_document_is_in_use():
+    """Collections that return nothing (the program holds its documents) come ever less often."""
+    data = remittance_of_size(17 * MB)  # 30 MB of pooled index each
+    collections = []
+    count = lambda phase, info: collections.append(info["generation"]) if phase == "start" else None  # noqa: E731
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10**9)
+    gc.callbacks.append(count)
+    try:
+        held = [edi.read(data) for _ in range(16)]  # 480 MB: at 128 MB, then 256 MB more
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*thresholds)
+    assert len(held) == 16 and collections == [2, 2]

@@ -48,7 +48,9 @@ cdef size_t MIN_POOLED = 256 << 10, LIMIT = 256 << 20
 
 cdef void *blocks[MAX_BLOCKS]  # the kept blocks' data, oldest first
 cdef size_t n_blocks = 0, kept_bytes = 0
-cdef size_t taken_bytes = 0  # pooled bytes handed out since the last collection (`take`)
+cdef size_t taken_bytes = 0  # pooled bytes handed out since the last collection (`make_room`)
+cdef size_t collect_after = LIMIT // 2  # ... that call for one
+cdef size_t given_back = 0  # pooled blocks given back, ever
 
 
 cdef inline Header *header(void *data) noexcept:
@@ -87,6 +89,26 @@ cdef Py_ssize_t best_fit(size_t nbytes) noexcept:
     return best
 
 
+cdef int make_room(size_t nbytes) except -1:
+    """Before a large read takes its first block of `nbytes`: when no kept block fits it and
+    LIMIT / 2 bytes or more were handed out since the last collection, a full collection may
+    give some back. Python's collector counts objects, not bytes: a dropped Document, whose
+    envelopes refer to each other, keeps its index and tables until a full collection, which a
+    few large files do not bring about (a loop over a 50 MB 835 grew to 1.4 GB, and each file
+    paid for fresh pages). A full collection costs 2-30 ms (more in a program of millions of
+    objects): when one gives nothing back (the documents are all in use), the next waits for
+    twice as many bytes. Not when the program turned collection off."""
+    global taken_bytes, collect_after
+    cdef size_t before
+    if nbytes < MIN_POOLED or taken_bytes < collect_after or best_fit(nbytes) >= 0 or not gc.isenabled():
+        return 0
+    taken_bytes = 0
+    before = given_back
+    gc.collect()
+    collect_after = LIMIT // 2 if given_back > before else min(2 * collect_after, 64 * LIMIT)
+    return 0
+
+
 cdef void *take(size_t nbytes, bint pooled=True) except NULL:
     """A block of at least `nbytes`: when `pooled` and large enough, the smallest kept one that
     fits, else new pages; otherwise malloc's."""
@@ -97,15 +119,6 @@ cdef void *take(size_t nbytes, bint pooled=True) except NULL:
     if pooled:
         taken_bytes += nbytes
         best = best_fit(nbytes)
-        if best < 0 and taken_bytes >= LIMIT // 2 and gc.isenabled():
-            # Python's collector counts objects, not bytes: a dropped Document, whose envelopes
-            # refer to each other, keeps its index and tables until a full collection, which a
-            # few large files do not bring about. Before asking for fresh pages, once per
-            # LIMIT / 2 bytes handed out, a collection may return some (a loop over 50 MB
-            # files: RSS 1.4 GB -> 0.3 GB, 2x faster). Not when the program turned collection off.
-            taken_bytes = 0
-            gc.collect()
-            best = best_fit(nbytes)
         if best >= 0:
             block = <char *>blocks[best]
             kept_bytes -= size_of(block)
@@ -122,11 +135,12 @@ cdef void *take(size_t nbytes, bint pooled=True) except NULL:
 
 cdef void give(void *data) noexcept:
     """Give back a block from `take` (NULL is ignored)."""
-    global n_blocks, kept_bytes
+    global n_blocks, kept_bytes, given_back
     cdef size_t size
     if data == NULL:
         return
     size = size_of(data)
+    given_back += header(data).pages
     if not header(data).pages or size > LIMIT:
         release_block(data)
         return
@@ -201,9 +215,11 @@ def kept() -> tuple:
 
 
 def release() -> None:
-    """Let every kept block go (back to the system)."""
+    """Let every kept block go (back to the system), and count for collections afresh."""
+    global taken_bytes, collect_after
     while n_blocks:
         drop(n_blocks - 1)
+    taken_bytes, collect_after = 0, LIMIT // 2
 
 
 #: Files from this size on are read into huge pages (numpy's threshold for its arrays).

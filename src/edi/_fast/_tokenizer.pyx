@@ -442,6 +442,8 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     memset(&out, 0, sizeof(Output))
     out.last_end = -1
     try:
+        if pooled:
+            _pool.make_room((size // 16 + 1024) * sizeof(int64_t))
         grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024, pooled)
         out.elem_ptr[0] = 0
         if threads > 1 and term_len == 1 and size >= split_bytes and scan_halves(
