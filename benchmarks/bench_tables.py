@@ -36,6 +36,10 @@ def measured(benchmark, size_bytes: int, function, *args, rounds: int | None = N
     return benchmark.pedantic(function, args=args, setup=setup, rounds=rounds, warmup_rounds=1)
 
 
+def mb_per_s(benchmark, size_bytes: int) -> float | None:
+    return round(size_bytes / 1e6 / benchmark.stats.stats.median, 1) if benchmark.stats else None
+
+
 def collect() -> None:
     """The previous round's objects go (a setup that returns nothing, as pedantic wants)."""
     gc.collect()
@@ -55,7 +59,7 @@ def test_read_tables(benchmark, size, backend):
     benchmark.group = f"read+tables 835 {size}"
     with _backend.use(backend):
         tables, findings = measured(benchmark, len(data), read_tables, data, rounds=3 if backend == "python" else None)
-    benchmark.extra_info["mb_per_s"] = round(len(data) / 1e6 / benchmark.stats.stats.median, 1) if benchmark.stats else None
+    benchmark.extra_info["mb_per_s"] = mb_per_s(benchmark, len(data))
     assert len(tables["claims"]) == data.count(b"~CLP*") and len(tables["service_lines"]) == data.count(b"~SVC*")
     assert findings == [] and tables.findings == []  # the generator balances by construction
 
@@ -65,7 +69,7 @@ def test_file_to_tables(benchmark, size):
     path = generated("835", size)
     benchmark.group = f"835 file to tables {size}"
     tables, findings = measured(benchmark, path.stat().st_size, file_tables, path)
-    benchmark.extra_info["mb_per_s"] = round(path.stat().st_size / 1e6 / benchmark.stats.stats.median, 1) if benchmark.stats else None
+    benchmark.extra_info["mb_per_s"] = mb_per_s(benchmark, path.stat().st_size)
     assert len(tables["claims"]) == path.read_bytes().count(b"~CLP*") and findings == []
 
 
@@ -76,5 +80,5 @@ def test_oxedi_parse_file(benchmark, size):
     path = generated("835", size)
     benchmark.group = f"835 file to tables {size}"
     claims = measured(benchmark, path.stat().st_size, lambda: oxedi.parse_file(str(path)).count_claims())
-    benchmark.extra_info["mb_per_s"] = round(path.stat().st_size / 1e6 / benchmark.stats.stats.median, 1) if benchmark.stats else None
+    benchmark.extra_info["mb_per_s"] = mb_per_s(benchmark, path.stat().st_size)
     assert claims == path.read_bytes().count(b"~CLP*")

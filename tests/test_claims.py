@@ -217,7 +217,8 @@ def test_kernel_and_twin_agree_at_the_edges(backend, scale):
     for value in edges:
         index = document_of([value]).index
         rows = np.arange(len(index))
-        python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", scale) for name in ("python", "cython"))
+        python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", scale)
+                          for name in ("python", "cython"))
         assert all(np.array_equal(a, b) for a, b in zip(python, cython)), value
 
 
@@ -227,7 +228,8 @@ def test_kernel_and_twin_agree_on_the_last_bytes_of_the_buffer(backend, value):
     """An amount that ends the input (no terminator, no trailers) is read without reading past it."""
     index = edi.read((ISA + "~GS*HC*S*R*20240101*1200*1*X*005010X222A1~ST*837*0001~REF*" + value).encode()).index
     rows = np.array([len(index) - 1])
-    python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", 2) for name in ("python", "cython"))
+    python, cython = (_backend.CLAIM_KERNELS[name].numbers(index, rows, 1, 0, b":", 2)
+                      for name in ("python", "cython"))
     assert all(np.array_equal(a, b) for a, b in zip(python, cython))
     assert index.buf.endswith(value.encode())
 

@@ -60,7 +60,7 @@ cdef enum:
     T_LQ = 0x4C5100
     T_PLB = 0x504C42
 
-# Each table's refs, money and dates (its LAYOUTS entry, which `_Table` checks against these).
+# Each table's refs, money and dates: its LAYOUTS entry (checked below, on import).
 cdef enum:
     PAYMENTS_REFS = 4
     PAYMENTS_MONEY = 3
@@ -80,7 +80,8 @@ cdef enum:
     PLBS_REFS = 0
     PLBS_MONEY = 1
     PLBS_DATES = 1
-SHAPES = {"payments": (PAYMENTS_REFS, PAYMENTS_MONEY, PAYMENTS_DATES), "claims": (CLAIMS_REFS, CLAIMS_MONEY, CLAIMS_DATES),
+SHAPES = {"payments": (PAYMENTS_REFS, PAYMENTS_MONEY, PAYMENTS_DATES),
+          "claims": (CLAIMS_REFS, CLAIMS_MONEY, CLAIMS_DATES),
           "service_lines": (LINES_REFS, LINES_MONEY, LINES_DATES),
           "adjustments": (ADJUSTMENTS_REFS, ADJUSTMENTS_MONEY, ADJUSTMENTS_DATES),
           "remarks": (REMARKS_REFS, REMARKS_MONEY, REMARKS_DATES),
@@ -195,7 +196,7 @@ cdef inline int64_t date(const Index *ix, Issues *issues, LastDate *last, Py_ssi
 cdef inline Py_ssize_t add_row(Rows *rows, Py_ssize_t t, Py_ssize_t claim, Py_ssize_t line, Py_ssize_t i,
                                Py_ssize_t element, int n_refs, int n_money, int n_dates) noexcept nogil:
     """A new row with its keys, no refs, null money and no dates (the caller sized the
-    columns for every row it adds). The counts are the table's (`Shape`), constants at each
+    columns for every row it adds). The counts are the table's (SHAPES), constants at each
     call, so that the compiler unrolls the loops."""
     cdef Py_ssize_t r = rows.n, cap = rows.cap, c
     rows.keys[r] = t
@@ -328,7 +329,8 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
                     if j > elements:
                         break
                     if group_at(ix, i, j, &value):
-                        r = add_row(adjustments, t, claim, line, i, j, ADJUSTMENTS_REFS, ADJUSTMENTS_MONEY, ADJUSTMENTS_DATES)
+                        r = add_row(adjustments, t, claim, line, i, j,
+                                    ADJUSTMENTS_REFS, ADJUSTMENTS_MONEY, ADJUSTMENTS_DATES)
                         cents = store_amount(ix, issues, adjustments, r, 0, i, j + 1, value)
                         add_to(claims, claim, CLAIM_ADJUSTMENTS, cents)
                         if is_pr:

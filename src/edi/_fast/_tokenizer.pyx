@@ -4,9 +4,10 @@
 Same contract as the pure-Python twin `edi._py.tokenizer.scan_segments` (same arguments, arrays
 and status codes; the tests check they agree). One pass over the bytes: every read goes through
 a cursor compared with the region end, so hostile input cannot read out of bounds. Output goes
-into buffers sized from the input, taken from the pool of freed large buffers (`_pool`; pages
-never written are never committed); when they fill up the kernel returns, the buffers grow, and
-the scan resumes. At the end they are handed to numpy arrays without a copy. A 64-byte mask of
+into buffers sized from the input (pages never written are never committed): for a whole
+buffer, pooled ones (`_pool`) that an earlier index may have freed; for a stream's window,
+malloc's. When they fill up the kernel returns, the buffers grow, and the scan resumes. At the
+end they are handed to numpy arrays without a copy. A 64-byte mask of
 separator and terminator positions (simd.h) lets the loop jump from one to the next. The GIL is
 released while scanning.
 """
@@ -463,7 +464,7 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
             pos = stop
         if out.out_of_memory:
             raise MemoryError()
-        # Small buffers are cut to size; each is handed to a numpy array without a copy.
+        # malloc's buffers are cut to size (`_pool.fit`); each goes to a numpy array uncopied.
         columns = (
             owned(<void **>&out.seg_start, out.n_seg, sizeof(int64_t), cnp.NPY_INT64),
             owned(<void **>&out.seg_len, out.n_seg, sizeof(uint32_t), cnp.NPY_UINT32),

@@ -110,10 +110,10 @@ cdef inline int64_t eight_digits(uint64_t x, int k) noexcept nogil:
     """The value of the k (1 to 8) ASCII digits in the low bytes of x, the first in byte 0
     (little-endian loads), or -1 when one is not a digit: all at once, without a loop (SWAR;
     D. Lemire, "Faster integer parsing", 2018)."""
+    cdef uint64_t high = <uint64_t>0xF0F0F0F0F0F0F0F0
     if k < 8:  # the digits to the top, '0's before them
         x = (x << (8 * (8 - k))) | (<uint64_t>0x3030303030303030 >> (8 * k))
-    if ((x & <uint64_t>0xF0F0F0F0F0F0F0F0) | (((x + <uint64_t>0x0606060606060606) & <uint64_t>0xF0F0F0F0F0F0F0F0) >> 4)) \
-            != <uint64_t>0x3333333333333333:
+    if ((x & high) | (((x + <uint64_t>0x0606060606060606) & high) >> 4)) != <uint64_t>0x3333333333333333:
         return -1
     x -= <uint64_t>0x3030303030303030
     x = x * 10 + (x >> 8)

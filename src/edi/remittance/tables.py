@@ -220,7 +220,8 @@ def _table(name: str, index, arrays, positions, separators, codes) -> Table:
     # The kernel numbers the transactions it was given; they are the run's positions, often all.
     ordinal = keys[:, 0]
     identity = len(positions) == 0 or positions[-1] == len(positions) - 1
-    columns: dict = {"source": np.zeros(len(keys), np.int64), "transaction": ordinal if identity else positions[ordinal]}
+    columns: dict = {"source": np.zeros(len(keys), np.int64),
+                     "transaction": ordinal if identity else positions[ordinal]}
     masks = {}
     if name not in ("payments", "provider_adjustments"):
         columns["claim"] = keys[:, 1]
