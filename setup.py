@@ -5,41 +5,22 @@ import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+
+def kernel(name: str, uses_numpy_c_api: bool = False) -> Extension:
+    """The extension edi._fast.<name>, built from src/edi/_fast/<name>.pyx."""
+    numpy_options = dict(include_dirs=[numpy.get_include()],
+                         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+    return Extension(f"edi._fast.{name}", [f"src/edi/_fast/{name}.pyx"], extra_compile_args=["-O3"],
+                     **(numpy_options if uses_numpy_c_api else {}))
+
+
 extensions = [
-    Extension(
-        "edi._fast._pool",
-        ["src/edi/_fast/_pool.pyx"],
-        include_dirs=[numpy.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
-    ),
-    Extension(
-        "edi._fast._tokenizer",
-        ["src/edi/_fast/_tokenizer.pyx"],
-        include_dirs=[numpy.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
-    ),
-    Extension(
-        "edi._fast._loops",
-        ["src/edi/_fast/_loops.pyx"],
-        extra_compile_args=["-O3"],
-    ),
-    Extension(
-        "edi._fast._remit",
-        ["src/edi/_fast/_remit.pyx"],
-        extra_compile_args=["-O3"],
-    ),
-    Extension(
-        "edi._fast._claims",
-        ["src/edi/_fast/_claims.pyx"],
-        extra_compile_args=["-O3"],
-    ),
-    Extension(
-        "edi._fast._validate",
-        ["src/edi/_fast/_validate.pyx"],
-        extra_compile_args=["-O3"],
-    ),
+    kernel("_pool", uses_numpy_c_api=True),
+    kernel("_tokenizer", uses_numpy_c_api=True),
+    kernel("_loops"),
+    kernel("_remit"),
+    kernel("_claims"),
+    kernel("_validate"),
 ]
 
 setup(

@@ -70,31 +70,31 @@ cdef inline int parse_any_number(const unsigned char *p, Py_ssize_t n, int scale
     return NUMBER_INEXACT if dropped != 0 or sticky else 0
 
 
+cdef inline Py_ssize_t read_digits(const unsigned char *p, Py_ssize_t pos, Py_ssize_t stop,
+                                   int64_t *value) noexcept nogil:
+    """The digits from p[pos] on (up to `stop`) appended to value[0]; returns where they end."""
+    cdef unsigned int d
+    while pos < stop:
+        d = p[pos] - 48
+        if d > 9:
+            break
+        value[0] = value[0] * 10 + d
+        pos += 1
+    return pos
+
+
 cdef inline int parse_number(const unsigned char *p, Py_ssize_t n, int scale, int64_t *out) noexcept nogil:
     """An X12 R number (optional minus, digits, optional point: nothing else) in units of
     10**-scale, rounded half-even, into out[0]; returns 0, NUMBER_INEXACT or NUMBER_BAD.
     Numbers as they mostly are (at most 18 - scale digits before the point, so no overflow, and
     at most `scale` after it) are read here, exactly; anything else by `parse_any_number`."""
     cdef bint negative = n > 0 and p[0] == 45
-    cdef Py_ssize_t pos = negative, stop = min(n, negative + 18 - scale), point
+    cdef Py_ssize_t pos, point
     cdef int64_t whole = 0, fraction = 0, unit = 1
-    cdef unsigned int d
     cdef int q
-    while pos < stop:
-        d = p[pos] - 48
-        if d > 9:
-            break
-        whole = whole * 10 + d
-        pos += 1
-    point = pos
+    pos = point = read_digits(p, negative, min(n, negative + 18 - scale), &whole)
     if pos < n and p[pos] == 46 and n - pos - 1 <= scale:
-        pos += 1
-        while pos < n:
-            d = p[pos] - 48
-            if d > 9:
-                break
-            fraction = fraction * 10 + d
-            pos += 1
+        pos = read_digits(p, pos + 1, n, &fraction)
     if pos == n and n - negative > (point < n):  # a digit at least, besides any point
         for q in range(scale):
             unit *= 10
