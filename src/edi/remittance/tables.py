@@ -230,7 +230,7 @@ def _table(name: str, index, arrays, positions, separators, codes) -> Table:
         masks["line"] = keys[:, 2] < 0
     if name in ("adjustments", "remarks"):
         at_line = keys[:, 2] >= 0
-        columns["level"] = _lazy(lambda: StringColumn(LEVELS, np.where(at_line, 5, 0), np.where(at_line, 9, 5)))
+        columns["level"] = _lazy(_levels, at_line)
     if name == "remarks":
         columns["segment_id"] = _lazy(_remark_segments, index, segment)
     for column, (where, element, component) in TEXT[name].items():
@@ -245,6 +245,11 @@ def _table(name: str, index, arrays, positions, separators, codes) -> Table:
     columns["byte_offset"] = _lazy(lambda: index.base_offset + index.seg_start[segment])
     columns["segment_number"] = _lazy(lambda: index.base_segment + segment + 1)
     return Table({c: columns[c] for c in COLUMNS[name]}, masks, len(keys))
+
+
+def _levels(at_line) -> StringColumn:
+    """Each adjustment's or remark's level: "line" where it belongs to a line, else "claim"."""
+    return StringColumn(LEVELS, np.where(at_line, 5, 0), np.where(at_line, 9, 5))
 
 
 def _remark_segments(index, segment) -> StringColumn:
