@@ -200,6 +200,10 @@ class SegmentIndex:
             count -= int(np.searchsorted(empties, last, "right") - np.searchsorted(empties, first, "left"))
         return count
 
+    def known_no_empty_segments(self) -> None:
+        """The tokenizer counted no empty segment: `count_segments` need not look for any."""
+        self._empties = np.zeros(0, np.int64)
+
     def _empty_segments(self) -> np.ndarray:
         if self._empties is None:
             self._empties = np.flatnonzero(self.seg_len == 0)

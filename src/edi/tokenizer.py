@@ -253,6 +253,8 @@ class Scan:
         """Vectorized checks of what strict mode rejects and lenient mode reports, each run only
         where the kernel counted something to find (`COUNTS`)."""
         empties, bad_ids, lowercase_ids, gaps = self.counts.tolist()
+        if not empties:
+            index.known_no_empty_segments()
         first_gap = _first_gap(index) if gaps or len(index.dialects) > 1 else None
         if first_gap is not None:
             self.repair(FindingCode.WHITESPACE_BETWEEN_SEGMENTS, _at(index, first_gap))
