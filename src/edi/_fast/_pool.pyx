@@ -22,9 +22,10 @@ cimport numpy as cnp
 import gc
 import io
 import os
-import threading
 
 import numpy as np
+
+from edi._parallel import side_by_side
 
 cnp.import_array()
 
@@ -69,13 +70,19 @@ cdef void release_block(void *data) noexcept:
         free(header(data))
 
 
-cdef void drop(Py_ssize_t k) noexcept:
-    """Let kept block k go."""
+cdef void *unlist(Py_ssize_t k) noexcept:
+    """Kept block k, taken off the list."""
     global n_blocks, kept_bytes
-    kept_bytes -= size_of(blocks[k])
-    release_block(blocks[k])
+    cdef void *block = blocks[k]
+    kept_bytes -= size_of(block)
     memmove(&blocks[k], &blocks[k + 1], (n_blocks - k - 1) * sizeof(void *))
     n_blocks -= 1
+    return block
+
+
+cdef void drop(Py_ssize_t k) noexcept:
+    """Let kept block k go."""
+    release_block(unlist(k))
 
 
 cdef Py_ssize_t best_fit(size_t nbytes) noexcept:
@@ -112,7 +119,7 @@ cdef int make_room(size_t nbytes) except -1:
 cdef void *take(size_t nbytes, bint pooled=True) except NULL:
     """A block of at least `nbytes`: when `pooled` and large enough, the smallest kept one that
     fits, else new pages; otherwise malloc's."""
-    global n_blocks, kept_bytes, taken_bytes
+    global taken_bytes
     cdef Py_ssize_t best
     cdef char *block
     pooled = pooled and nbytes >= MIN_POOLED
@@ -120,11 +127,7 @@ cdef void *take(size_t nbytes, bint pooled=True) except NULL:
         taken_bytes += nbytes
         best = best_fit(nbytes)
         if best >= 0:
-            block = <char *>blocks[best]
-            kept_bytes -= size_of(block)
-            memmove(&blocks[best], &blocks[best + 1], (n_blocks - best - 1) * sizeof(void *))
-            n_blocks -= 1
-            return block
+            return unlist(best)
     block = <char *>(edi_pages_map(nbytes + HEADER) if pooled else malloc(nbytes + HEADER))
     if block == NULL:
         raise MemoryError()
@@ -245,17 +248,12 @@ def read_bytes(f) -> bytes:
     edi_pages_advise_huge(PyBytes_AS_STRING(data), size)
     room = memoryview(<char[:size]>PyBytes_AS_STRING(data))
     half = (size // 2) & ~((2 << 20) - 1) if size >= MIN_SPLIT_READ else size
-    second = [0]
-    reader = threading.Thread(target=read_at, args=(fd, room[half:], start + half, second))
+    first, second = [0], [0]
+    halves = [lambda: read_at(fd, room[:half], start, first)]
     if half < size:
-        reader.start()
-    try:
-        got = read_at(fd, room[:half], start, [0])
-    finally:
-        if half < size:
-            reader.join()
-    if got == half:
-        got += second[0]
+        halves.append(lambda: read_at(fd, room[half:], start + half, second))
+    side_by_side(halves)
+    got = first[0] + second[0] if first[0] == half else first[0]
     f.seek(start + got)
     rest = f.read()  # the file grew since fstat
     if got < size:  # or shrank
@@ -263,9 +261,9 @@ def read_bytes(f) -> bytes:
     return data + rest if rest else data
 
 
-def read_at(int fd, view, Py_ssize_t offset, list done) -> int:
+def read_at(int fd, view, Py_ssize_t offset, list done) -> None:
     """Fill memoryview `view` with the file's bytes from `offset` on (os.preadv, which releases
-    the GIL) until it is full or the file ends; the count goes into done[0] and is returned."""
+    the GIL) until it is full or the file ends; the count goes into done[0]."""
     cdef Py_ssize_t got = 0, n, size = len(view)
     while got < size:
         n = os.preadv(fd, [view[got:]], offset + got)
@@ -273,4 +271,3 @@ def read_at(int fd, view, Py_ssize_t offset, list done) -> int:
             break
         got += n
     done[0] = got
-    return got

@@ -21,11 +21,10 @@ from libc.string cimport memcmp, memcpy, memmove
 from edi._fast._index cimport Index, Span, component, element
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_cents, parse_date
 
-import threading
-
 import numpy as np
 
 from edi._fast._pool import empty
+from edi._parallel import side_by_side
 from edi._py.remit import KEYS, LAYOUTS, TABLES
 
 cdef enum:
@@ -579,18 +578,6 @@ cdef _Pieces cut(Index *ix, const int64_t[::1] f, const int64_t[::1] l, Py_ssize
             piece.deferred = True
             k += 1
     return pieces
-
-
-def side_by_side(tasks):
-    """Call the tasks, the first on this thread and each other one on a thread of its own."""
-    threads = [threading.Thread(target=task) for task in tasks[1:]]
-    for thread in threads:
-        thread.start()
-    try:
-        tasks[0]()
-    finally:
-        for thread in threads:
-            thread.join()
 
 
 def cut_points(index, firsts, lasts, Py_ssize_t parts):

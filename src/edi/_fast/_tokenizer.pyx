@@ -425,7 +425,7 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     `threads` > 1 a region of `split_bytes` or more (tests make it small) is scanned in two
     halves side by side (`scan_halves`); the arrays are the same."""
     cdef int status = 0
-    cdef Py_ssize_t stop, pos = start, size
+    cdef Py_ssize_t stop, pos = start, size, seg_cap
     cdef const unsigned char *term = terminator
     cdef Py_ssize_t term_len = len(terminator)
     cdef unsigned char sep = <unsigned char>element_separator
@@ -443,9 +443,10 @@ def scan_segments(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end
     memset(&out, 0, sizeof(Output))
     out.last_end = -1
     try:
+        seg_cap = size // 16 + 1024
         if pooled:
-            _pool.make_room((size // 16 + 1024) * sizeof(int64_t))
-        grow(&out, size // 16 + 1024, size // 3 + max_segment_length + term_len + 1024, pooled)
+            _pool.make_room(seg_cap * sizeof(int64_t))
+        grow(&out, seg_cap, size // 3 + max_segment_length + term_len + 1024, pooled)
         out.elem_ptr[0] = 0
         if threads > 1 and term_len == 1 and size >= split_bytes and scan_halves(
                 data, pos, end, first_segment_end, sep, term, max_segment_length, max_elements, final, &out,

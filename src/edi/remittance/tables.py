@@ -191,7 +191,10 @@ def _extract_run(index: SegmentIndex, run: list[tuple[int, Transaction]]) -> Rem
     separators = sorted(set(chunk_components))
     chunks = np.searchsorted(index.chunk_first, firsts, side="right") - 1
     codes = np.array([separators.index(c) for c in chunk_components], np.int64)[chunks]
-    tables = {name: _table(name, index, raw[name], positions, separators, codes) for name in TABLES}
+    # The kernel numbers the transactions it was given: their keys are these positions (None:
+    # the same numbers, when every transaction of the run is an 835).
+    transaction_keys = None if len(positions) == 0 or positions[-1] == len(positions) - 1 else positions
+    tables = {name: _table(name, index, raw[name], transaction_keys, separators, codes) for name in TABLES}
     findings = [_value_finding(index, *issue) for issue in issues]
     return RemittanceTables(tables, findings, len(positions))
 
@@ -214,14 +217,14 @@ def _empty() -> RemittanceTables:
 
 
 def _table(name: str, index, arrays, positions, separators, codes) -> Table:
+    """One table from the kernel's arrays; `positions[t]` is the key of the run's transaction t
+    (None: t itself)."""
     keys, refs, money, nulls, dates = arrays
     layout = LAYOUTS[name]
     segment = keys[:, 3]
-    # The kernel numbers the transactions it was given; they are the run's positions, often all.
     ordinal = keys[:, 0]
-    identity = len(positions) == 0 or positions[-1] == len(positions) - 1
     columns: dict = {"source": np.zeros(len(keys), np.int64),
-                     "transaction": ordinal if identity else positions[ordinal]}
+                     "transaction": ordinal if positions is None else positions[ordinal]}
     masks = {}
     if name not in ("payments", "provider_adjustments"):
         columns["claim"] = keys[:, 1]
