@@ -16,6 +16,7 @@ def kernel(name: str, uses_numpy_c_api: bool = False) -> Extension:
 
 extensions = [
     kernel("_pool", uses_numpy_c_api=True),
+    kernel("_workers"),
     kernel("_tokenizer", uses_numpy_c_api=True),
     kernel("_loops"),
     kernel("_remit"),

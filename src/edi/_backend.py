@@ -63,10 +63,22 @@ claim_values = CLAIM_KERNELS[BACKEND]
 read_bytes = FILE_READERS[BACKEND]
 
 
+#: At most this many threads per kernel call when set (`limit_threads`); else one per core.
+_thread_limit: int | None = None
+
+
 def cores() -> int:
-    """The cores this process may run on: how many threads a native kernel may cut a large
-    piece of work into (the tokenizer and the 835 tables' kernel do)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """How many threads a native kernel may cut a piece of work into (the tokenizer and the 835
+    tables' kernel do): one per core this process may run on, or fewer (`limit_threads`)."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(available, _thread_limit) if _thread_limit else available
+
+
+def limit_threads(count: int | None) -> None:
+    """Cut each kernel call into at most `count` threads (None: one per core). Worker
+    processes that already keep every core busy (`edi post --jobs N`) run single-threaded."""
+    global _thread_limit
+    _thread_limit = count
 
 
 @contextlib.contextmanager

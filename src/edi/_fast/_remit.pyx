@@ -19,12 +19,12 @@ from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcmp, memcpy, memmove
 
 from edi._fast._index cimport Index, Span, component, element
+from edi._fast._workers cimport run_tasks, wake
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_cents, parse_date
 
 import numpy as np
 
 from edi._fast._pool import empty
-from edi._parallel import side_by_side
 from edi._py.remit import KEYS, LAYOUTS, TABLES
 
 cdef enum:
@@ -442,35 +442,60 @@ cdef Index open_index(index) except *:
     return ix
 
 
-cdef class _Part:
-    """One thread's share of a run: pieces p0..p1 - 1, whose rows go into the shared columns
-    from `start` (its first row in each table) on."""
-    cdef Index ix
-    cdef Rows out[6]
-    cdef Issues issues
-    cdef Issues late  # (payment row, ref column, segment): writes to rows of parts before
-    cdef Piece *pieces
-    cdef Py_ssize_t p0, p1
-    cdef Py_ssize_t start[6]  # its first row in each table (after the walk: where it moved to)
-    cdef Py_ssize_t used[6]  # its rows in each table
-    cdef Py_ssize_t moved[6]  # how far down its rows moved to close the gap before them
-    cdef Py_ssize_t counted[6]  # an upper bound of its rows in each table (`count`)
+cdef struct Part:
+    # One thread's share of a run: pieces p0..p1 - 1, whose rows go into the shared columns
+    # from `start` (its first row in each table) on.
+    Index ix
+    Rows out[6]
+    Issues issues
+    Issues late  # (payment row, ref column, segment): writes to rows of parts before
+    Piece *pieces
+    Py_ssize_t p0, p1
+    Py_ssize_t start[6]  # its first row in each table (after the walk: where it moved to)
+    Py_ssize_t used[6]  # its rows in each table
+    Py_ssize_t moved[6]  # how far down its rows moved to close the gap before them
+    Py_ssize_t counted[6]  # an upper bound of its rows in each table (`count_part`)
+    char apart[64]  # keeps the next part's counts off this part's cache lines
+
+
+cdef void count_part(void *arg) noexcept nogil:
+    """Bound a part's rows (a task of `_workers.run_tasks`)."""
+    cdef Part *part = <Part *>arg
+    count_rows(&part.ix, &part.pieces[part.p0], part.p1 - part.p0, part.counted)
+
+
+cdef void walk_part(void *arg) noexcept nogil:
+    """Make a part's rows (a task of `_workers.run_tasks`)."""
+    cdef Part *part = <Part *>arg
+    cdef Py_ssize_t p
+    for p in range(part.p0, part.p1):
+        transaction(&part.ix, &part.issues, &part.late, part.out, &part.pieces[p])
+
+
+cdef class _Parts:
+    """The parts of a run (a C array, freed with this object), and the task argument of each."""
+    cdef Part *items
+    cdef void **args
+    cdef int n
+
+    def __cinit__(self, int n):
+        cdef int k
+        self.items = <Part *>calloc(n, sizeof(Part))
+        self.args = <void **>calloc(n, sizeof(void *))
+        if self.items == NULL or self.args == NULL:
+            raise MemoryError()
+        self.n = n
+        for k in range(n):
+            self.args[k] = &self.items[k]
 
     def __dealloc__(self):
-        free(self.issues.items)
-        free(self.late.items)
-
-    def count(self):
-        """Bound its rows (with the GIL released, so that parts count side by side)."""
-        with nogil:
-            count_rows(&self.ix, &self.pieces[self.p0], self.p1 - self.p0, self.counted)
-
-    def walk(self):
-        """Make the rows (with the GIL released, so that parts run side by side)."""
-        cdef Py_ssize_t p
-        with nogil:
-            for p in range(self.p0, self.p1):
-                transaction(&self.ix, &self.issues, &self.late, self.out, &self.pieces[p])
+        cdef int k
+        if self.items != NULL:
+            for k in range(self.n):
+                free(self.items[k].issues.items)
+                free(self.items[k].late.items)
+        free(self.items)
+        free(self.args)
 
 
 cdef void close_gap(Rows *rows, Py_ssize_t to, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
@@ -610,7 +635,8 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
     cdef int64_t *line_keys
     cdef int64_t paid, provider
     cdef Index ix
-    cdef _Part part
+    cdef _Parts shares
+    cdef Part *part
     cdef _Pieces pieces
     cdef Piece *piece
     cdef Rows *rows
@@ -619,50 +645,57 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
     for t in range(n):
         if f[t] < 0 or l[t] < f[t] or l[t] >= n_seg:
             raise ValueError("transaction range outside the index")
+    if parts > 1:
+        wake(parts)  # while the run is cut
     ix = open_index(index)
     starts = [0]
     pieces = cut(&ix, f, l, max(1, parts), starts)
     starts = sorted(set(starts)) + [pieces.n]
-    shares = []
+    shares = _Parts(len(starts) - 1)
     for k in range(6):
         totals[k] = 0
-    for p in range(len(starts) - 1):
-        part = _Part()
+    for p in range(shares.n):
+        part = &shares.items[p]
         part.ix = ix
         part.pieces = pieces.items
         part.p0, part.p1 = starts[p], starts[p + 1]
-        shares.append(part)
-    side_by_side([part.count for part in shares])
-    for part in shares:
+    with nogil:
+        run_tasks(count_part, shares.args, shares.n)
+    for p in range(shares.n):
+        part = &shares.items[p]
         for k in range(6):
             part.start[k] = totals[k]
             totals[k] += part.counted[k]
     payment_rows(pieces.items, pieces.n)
     tables = [_Table(totals[k], LAYOUTS[name]) for k, name in enumerate(TABLES)]
-    for part in shares:
-        part.issues.items, part.issues.n, part.issues.cap, part.issues.failed = NULL, 0, 0, False
-        part.late.items, part.late.n, part.late.cap, part.late.failed = NULL, 0, 0, False
+    for p in range(shares.n):
+        part = &shares.items[p]
         for k in range(6):
             part.out[k] = (<_Table>tables[k]).rows
             part.out[k].n = part.start[k]
-    side_by_side([part.walk for part in shares])
-    if any((<_Part>part).issues.failed or (<_Part>part).late.failed for part in shares):
-        raise MemoryError()
+    with nogil:
+        run_tasks(walk_part, shares.args, shares.n)
+    for p in range(shares.n):
+        if shares.items[p].issues.failed or shares.items[p].late.failed:
+            raise MemoryError()
     rows = &(<_Table>tables[0]).rows
-    for part in shares:  # in order, as one walk would have written them
+    for p in range(shares.n):  # in order, as one walk would have written them
+        part = &shares.items[p]
         for k in range(part.late.n):
             rows.refs[part.late.items[3 * k + 1] * rows.cap + part.late.items[3 * k]] = part.late.items[3 * k + 2]
     # Close the gaps between the parts, and renumber the lines that moved.
     for k in range(6):
         rows = &(<_Table>tables[k]).rows
         rows.n = 0
-        for part in shares:
+        for p in range(shares.n):
+            part = &shares.items[p]
             part.used[k] = part.out[k].n - part.start[k]
             close_gap(rows, rows.n, part.start[k], part.used[k])
             part.moved[k] = part.start[k] - rows.n
             part.start[k] = rows.n
             rows.n += part.used[k]
-    for part in shares:
+    for p in range(shares.n):
+        part = &shares.items[p]
         if part.moved[1] or part.moved[0]:
             raise AssertionError("claims and payments are counted exactly")
         shift = part.moved[2]
@@ -687,7 +720,8 @@ def extract_835(index, firsts, lasts, Py_ssize_t parts=1):
             add_to(rows, r, PAYMENT_CLAIMS_PAID, paid)
             add_to(rows, r, PAYMENT_PROVIDER_ADJUSTMENTS, provider)
     found = []
-    for part in shares:
+    for p in range(shares.n):
+        part = &shares.items[p]
         for k in range(part.issues.n):
             found.append((part.issues.items[3 * k], part.issues.items[3 * k + 1], part.issues.items[3 * k + 2]))
     return {name: (<_Table>table).trimmed() for name, table in zip(TABLES, tables)}, found

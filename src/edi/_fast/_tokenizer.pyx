@@ -15,9 +15,7 @@ from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memset
 
-from edi._fast cimport _pool
-
-import threading
+from edi._fast cimport _pool, _workers
 
 cimport numpy as cnp
 import numpy as np
@@ -53,7 +51,7 @@ cdef enum:
     TAG_TA1 = 0x544131
     FIRST_BYTES_OF_CONTROLS = 0x180280  # bits 'G', 'I', 'S', 'T' (less 64) of the ids above
 #: A region is scanned in two halves by two threads from this size on.
-cdef Py_ssize_t MIN_SPLIT_BYTES = 8 << 20
+cdef Py_ssize_t MIN_SPLIT_BYTES = 512 << 10
 
 
 cdef struct Output:
@@ -329,81 +327,93 @@ def split_point(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, 
     return find_split(&buf[0], start, end, first_segment_end, <unsigned char>element_separator, terminator[0])
 
 
-cdef class _SecondHalf:
-    """The second half of a region, scanned by another thread into the same buffers: from the
-    segment and element that the first half ends at, if the first half's terminators and
-    separators are as many as its segments and elements (they are unless BIN data or layout
-    holds them)."""
-    cdef const unsigned char *buf
-    cdef Py_ssize_t split, end, term_len, max_segment_length, max_elements, stop
-    cdef Py_ssize_t first_segments, first_elements
-    cdef const unsigned char *term
-    cdef unsigned char sep
-    cdef bint final
-    cdef int status
-    cdef Output out  # its own controls and counts
+# An Output on cache lines of its own: the two halves update their counts at every segment.
+cdef struct Apart:
+    char before[64]
+    Output out
+    char after[64]
 
-    def __dealloc__(self):
-        free(self.out.controls)
 
-    def run(self):
-        with nogil:
-            self.stop = scan(self.buf, self.split, self.end, -1, self.sep, self.term, self.term_len,
-                             self.max_segment_length, self.max_elements, self.final, &self.out, &self.status)
+# One half of a region and its scan's result (`scan_half`).
+cdef struct Half:
+    const unsigned char *buf
+    Py_ssize_t start, end, first_segment_end, term_len, max_segment_length, max_elements
+    const unsigned char *term
+    unsigned char sep
+    bint final
+    Output *out
+    Py_ssize_t stop
+    int status
+
+
+cdef void scan_half(void *arg) noexcept nogil:
+    cdef Half *half = <Half *>arg
+    half.stop = scan(half.buf, half.start, half.end, half.first_segment_end, half.sep, half.term, half.term_len,
+                     half.max_segment_length, half.max_elements, half.final, half.out, &half.status)
 
 
 cdef int scan_halves(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t first_segment_end,
                      unsigned char sep, const unsigned char *term, Py_ssize_t max_segment_length,
                      Py_ssize_t max_elements, bint final, Output *out, Py_ssize_t *stop, int *status) except -1:
-    """Scan data[pos:end] as two halves side by side, when it can be cut (`find_split`) and the
-    buffers hold both; returns 1 with `stop` and `status` set as the one-thread scan would set
-    them, or 0 (nothing kept) when the region is scanned by one thread after all."""
-    cdef Py_ssize_t split, seg_before = out.n_seg, elem_before = out.n_elem, first_stop, k
-    cdef Py_ssize_t controls_before = out.n_controls
+    """Scan data[pos:end] as two halves side by side (`_workers.run_tasks`), when it can be cut
+    (`find_split`) and the buffers hold both; returns 1 with `stop` and `status` set as the
+    one-thread scan would set them, or 0 (nothing kept) when the region is scanned by one
+    thread after all. The second half writes into the same buffers, from the segment and
+    element where the first half ends if its terminators and separators are as many as its
+    segments and elements (they are unless BIN data or layout holds them)."""
+    cdef Py_ssize_t split, seg_before = out.n_seg, elem_before = out.n_elem, k
+    cdef Py_ssize_t controls_before = out.n_controls, first_segments, first_elements
     cdef size_t terminators, separators
-    cdef int first_status = 0
-    cdef _SecondHalf second
+    cdef Half halves[2]
+    cdef void *args[2]
+    cdef Apart apart  # the second half's Output: its own controls and counts
+    cdef Output *second = &apart.out
     with nogil:
+        _workers.wake(2)  # while the region is cut and counted
         split = find_split(data, pos, end, first_segment_end, sep, term[0])
         if split >= 0:
             edi_count2(data + pos, split - pos, term[0], sep, &terminators, &separators)
     if split < 0:
         return 0
-    second = _SecondHalf()
-    second.buf, second.split, second.end, second.sep, second.term = data, split, end, sep, term
-    second.term_len, second.max_segment_length, second.max_elements, second.final = 1, max_segment_length, max_elements, final
-    second.first_segments, second.first_elements = seg_before + terminators, elem_before + separators
-    if second.first_segments + 2 >= out.seg_cap:
+    first_segments, first_elements = seg_before + terminators, elem_before + separators
+    if first_segments + 2 >= out.seg_cap:
         return 0
-    second.out = out[0]
-    second.out.seg_start += second.first_segments
-    second.out.seg_len += second.first_segments
-    second.out.seg_tag += second.first_segments
-    second.out.elem_ptr += second.first_segments
-    second.out.n_seg = 0
-    second.out.seg_cap = out.seg_cap - second.first_segments
-    second.out.n_elem = second.first_elements
-    second.out.controls, second.out.n_controls, second.out.controls_cap = NULL, 0, 0
-    second.out.counts[0] = second.out.counts[1] = second.out.counts[2] = second.out.counts[3] = 0
-    second.out.last_end = split
-    thread = threading.Thread(target=second.run)
-    thread.start()
-    with nogil:
-        first_stop = scan(data, pos, split, first_segment_end, sep, term, 1, max_segment_length, max_elements,
-                          False, out, &first_status)
-    thread.join()
-    if first_status == STATUS_END and first_stop == split and out.n_seg == second.first_segments \
-            and out.n_elem == second.first_elements and not second.out.out_of_memory:
-        for k in range(second.out.n_controls):
-            note_control(out, second.first_segments + second.out.controls[k])
-        for k in range(4):
-            out.counts[k] += second.out.counts[k]
-        out.last_end = second.out.last_end
-        out.n_seg += second.out.n_seg
-        out.n_elem = second.out.n_elem
-        stop[0], status[0] = second.stop, second.status
-        return 1
-    if out.n_seg > second.first_segments or out.n_elem > second.first_elements:
+    second[0] = out[0]
+    second.seg_start += first_segments
+    second.seg_len += first_segments
+    second.seg_tag += first_segments
+    second.elem_ptr += first_segments
+    second.n_seg = 0
+    second.seg_cap = out.seg_cap - first_segments
+    second.n_elem = first_elements
+    second.controls, second.n_controls, second.controls_cap = NULL, 0, 0
+    second.counts[0] = second.counts[1] = second.counts[2] = second.counts[3] = 0
+    second.last_end = split
+    for k in range(2):
+        halves[k].buf, halves[k].sep, halves[k].term, halves[k].term_len = data, sep, term, 1
+        halves[k].max_segment_length, halves[k].max_elements = max_segment_length, max_elements
+        args[k] = &halves[k]
+    halves[0].start, halves[0].end, halves[0].first_segment_end, halves[0].final, halves[0].out = (
+        pos, split, first_segment_end, False, out)
+    halves[1].start, halves[1].end, halves[1].first_segment_end, halves[1].final, halves[1].out = (
+        split, end, -1, final, second)
+    try:
+        with nogil:
+            _workers.run_tasks(scan_half, args, 2)
+        if halves[0].status == STATUS_END and halves[0].stop == split and out.n_seg == first_segments \
+                and out.n_elem == first_elements and not second.out_of_memory:
+            for k in range(second.n_controls):
+                note_control(out, first_segments + second.controls[k])
+            for k in range(4):
+                out.counts[k] += second.counts[k]
+            out.last_end = second.last_end
+            out.n_seg += second.n_seg
+            out.n_elem = second.n_elem
+            stop[0], status[0] = halves[1].stop, halves[1].status
+            return 1
+    finally:
+        free(second.controls)
+    if out.n_seg > first_segments or out.n_elem > first_elements:
         # The halves' rows may overlap: start again.
         out.n_seg, out.n_elem, out.n_controls, out.last_end = seg_before, elem_before, controls_before, -1
         for k in range(4):
@@ -412,8 +422,8 @@ cdef int scan_halves(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end, 
     # The first half's rows stand; the second half's are dropped. Where the first half stopped
     # for a reason of its own (an IEA or ISA, an error, full buffers), that is the answer; where
     # it stopped at the cut (BIN data held the terminator found there), one thread goes on.
-    stop[0] = first_stop
-    status[0] = STATUS_FULL if first_status == STATUS_END or first_status == STATUS_NEED_MORE else first_status
+    stop[0] = halves[0].stop
+    status[0] = STATUS_FULL if halves[0].status in (STATUS_END, STATUS_NEED_MORE) else halves[0].status
     return 1
 
 

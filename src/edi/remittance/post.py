@@ -357,6 +357,7 @@ class _Workers:
 def _serve(connection) -> None:
     """A worker's life: post each Job received until told to stop (None)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _backend.limit_threads(1)  # the workers keep the cores busy: threads would only contend
     while (job := connection.recv()) is not None:
         connection.send(_post_file(job))
 

@@ -94,7 +94,7 @@ COLUMNS = {
 LEVELS = b"claimline"
 REMARK_SEGMENTS = b"MOAMIALQ"
 #: A kernel run over more segments than this is cut into parts walked by threads (`_parts`).
-SEGMENTS_PER_PART = 200_000
+SEGMENTS_PER_PART = 25_000
 #: Sources and keys combine into one sortable int64: source * KEY_SPAN + key.
 KEY_SPAN = 1 << 40
 VALUE_FINDINGS = {
@@ -201,7 +201,7 @@ def _extract_run(index: SegmentIndex, run: list[tuple[int, Transaction]]) -> Rem
 
 def _parts(segments: int) -> int:
     """Threads for a kernel run over this many segments: one per core, each with at least
-    SEGMENTS_PER_PART (below that, starting a thread costs more than it saves)."""
+    SEGMENTS_PER_PART (below that, handing a part to a helper costs more than it saves)."""
     return max(1, min(_backend.cores(), segments // SEGMENTS_PER_PART))
 
 
