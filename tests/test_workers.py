@@ -1,13 +1,23 @@
 """The helper threads behind the native kernels' parts (`edi._fast._workers`, workers.h): every
 task runs once, whether a helper or the caller takes it; calls from several threads at once and
-calls in a forked child finish."""
+calls in a forked child finish; a 1 MB file read on helpers gives what one thread gives."""
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
+from pathlib import Path
 
+import numpy as np
 import pytest
+
+import edi
+from edi import _backend
+from edi.remittance.tables import TABLES, extract
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import generate_835  # noqa: E402
 
 workers = pytest.importorskip("edi._fast._workers", reason="the Cython extension is not built")
 
@@ -71,3 +81,27 @@ def test_a_forked_child_starts_its_own_helpers():
         child.kill()
         pytest.fail("the forked child hung")
     assert child.exitcode == 0 and queue.get(timeout=5) == [STEPS, STEPS]
+
+
+def test_limit_threads_caps_the_threads_of_a_call_and_the_results_do_not_change():
+    """A 1 MB 835 is cut into halves (tokenizer) and parts (tables kernel) unless limited to one
+    thread; the index and the tables are the same either way."""
+    data = generate_835(1 << 20, seed=5)
+    edi.limit_threads(1)
+    try:
+        assert _backend.cores() == 1
+        one = edi.read(data)
+        one_tables = extract(one)
+    finally:
+        edi.limit_threads(None)
+    assert _backend.cores() == len(os.sched_getaffinity(0))
+    many = edi.read(data)
+    many_tables = extract(many)
+    for name in ("seg_start", "seg_len", "seg_tag", "elem_ptr", "elem_offset"):
+        assert np.array_equal(getattr(one.index, name), getattr(many.index, name)), name
+    assert len(one_tables["claims"]) == data.count(b"~CLP*") > 2000
+    for name in TABLES:
+        for column in one_tables[name].column_names:
+            assert one_tables[name].column(column).tolist() == many_tables[name].column(column).tolist(), (name, column)
+    with pytest.raises(ValueError):
+        edi.limit_threads(0)

@@ -50,6 +50,16 @@ def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits =
         raise EdiSyntaxError(error.reason, dataclasses.replace(error.location, source=os.fspath(path))) from None
 
 
+def limit_threads(count: int | None) -> None:
+    """Use at most `count` threads per call of a native kernel (None: one per core, the
+    default). Large inputs are cut into parts that helper threads work on side by side; a
+    program that already keeps every core busy with processes of its own (as `edi post --jobs`
+    does) runs best with 1."""
+    if count is not None and count < 1:
+        raise ValueError("count must be at least 1")
+    _backend.limit_threads(count)
+
+
 def release_memory() -> None:
     """Hand back to the system the large buffers that edi keeps for reuse. Once a document's
     index and tables are freed, their buffers (up to 256 MB) stay with the process, so that the
@@ -61,6 +71,6 @@ def release_memory() -> None:
 __all__ = [
     "BACKEND", "DEFAULT_LIMITS", "Delimiters", "Dialect", "Document", "EdiError", "EdiSyntaxError", "Finding",
     "FindingCode", "Group", "Interchange", "Limits", "Location", "Segment", "SegmentIndex", "Severity",
-    "Table", "Transaction", "TransactionReader", "iter_transactions", "read", "read_file", "release_memory",
-    "tokenize", "write",
+    "Table", "Transaction", "TransactionReader", "iter_transactions", "limit_threads", "read", "read_file",
+    "release_memory", "tokenize", "write",
 ]
