@@ -1,5 +1,6 @@
-"""Running the parts of one job side by side: the native kernels release the GIL, so plain
-threads use every core (`_backend.cores()` says how many a job may cut itself into)."""
+"""Running Python-level parts of one job side by side on plain threads, for work that releases
+the GIL itself (the two halves of a large file read with os.preadv). The native kernels' parts
+run on the helper threads of `edi._fast._workers` instead, which outlive the call."""
 from __future__ import annotations
 
 import threading
