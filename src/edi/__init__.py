@@ -14,7 +14,7 @@ import dataclasses
 import os
 
 from . import _backend
-from ._backend import BACKEND
+from ._backend import BACKEND, limit_threads
 from .dialect import Delimiters, Dialect
 from .envelope import build_document
 from .errors import EdiError, EdiSyntaxError, Finding, FindingCode, Location, Severity
@@ -48,16 +48,6 @@ def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits =
         return read(data, strict=strict, limits=limits, name=os.fspath(path))
     except EdiSyntaxError as error:
         raise EdiSyntaxError(error.reason, dataclasses.replace(error.location, source=os.fspath(path))) from None
-
-
-def limit_threads(count: int | None) -> None:
-    """Use at most `count` threads per call of a native kernel (None: one per core, the
-    default). Large inputs are cut into parts that helper threads work on side by side; a
-    program that already keeps every core busy with processes of its own (as `edi post --jobs`
-    does) runs best with 1."""
-    if count is not None and count < 1:
-        raise ValueError("count must be at least 1")
-    _backend.limit_threads(count)
 
 
 def release_memory() -> None:

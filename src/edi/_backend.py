@@ -75,9 +75,13 @@ def cores() -> int:
 
 
 def limit_threads(count: int | None) -> None:
-    """Cut each kernel call into at most `count` threads (None: one per core). Worker
-    processes that already keep every core busy (`edi post --jobs N`) run single-threaded."""
+    """Use at most `count` threads per call of a native kernel (None: one per core, the
+    default; `edi.limit_threads`). Large inputs are cut into parts that helper threads work on
+    side by side; a program that already keeps every core busy with processes of its own (as
+    `edi post --jobs` does in its workers) runs best with 1."""
     global _thread_limit
+    if count is not None and count < 1:
+        raise ValueError("count must be at least 1")
     _thread_limit = count
 
 
