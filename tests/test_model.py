@@ -10,6 +10,7 @@ import pytest
 import edi
 from edi import Delimiters, Document, Group, Interchange, Segment, Transaction
 from edi import FindingCode as F
+from edi.envelope import regular_ranges
 
 from conftest import CORPUS
 
@@ -441,3 +442,61 @@ def test_findings_name_the_file_they_are_in(tmp_path):
     assert findings and all(f.location.source == str(path) for f in findings)
     assert str(findings[0]).count(str(path)) == 1
     assert all(f.location.source is None for f in validate(edi.read(path.read_bytes())))
+
+
+# --- the envelope checked over arrays ---------------------------------------------------------------
+
+ENVELOPE = (b"ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *240101*1200*^*00501*000000007*0*P*:~"
+            b"GS*HP*PAYER*CLINIC*20240101*1200*42*X*005010X221A1~"
+            b"ST*835*0001~BPR*I*5*C~TRN*1*9~SE*4*0001~"
+            b"ST*835*0002~BPR*I*6*C~SE*3*0002~"
+            b"GE*2*42~"
+            b"GS*HP*PAYER*CLINIC*20240101*1200*43*X*005010X221A1~"
+            b"ST*835*0001~BPR*I*7*C~SE*3*0001~"
+            b"GE*1*43~IEA*2*000000007~")
+
+
+@pytest.mark.parametrize("old, new, code", [
+    (b"SE*4*0001", b"SE*5*0001", F.SE_SEGMENT_COUNT),
+    (b"SE*3*0002", b"SE*3*0003", F.ST_SE_CONTROL_MISMATCH),
+    (b"GE*2*42", b"GE*3*42", F.GE_SET_COUNT),
+    (b"GE*1*43", b"GE*1*44", F.GS_GE_CONTROL_MISMATCH),
+    (b"IEA*2*", b"IEA*1*", F.IEA_GROUP_COUNT),
+    (b"IEA*2*000000007", b"IEA*2*000000008", F.ISA_IEA_CONTROL_MISMATCH),
+    (b"ST*835*0002~BPR*I*6*C~SE*3*0002", b"ST*835*0001~BPR*I*6*C~SE*3*0001", F.DUPLICATE_SET),
+    (b"*1200*43*X", b"*1200*42*X", F.DUPLICATE_GROUP),
+    (b"SE*4*0001~", b"SE*4*0001~NTE*STRAY~", F.SEGMENT_OUTSIDE_ENVELOPE),
+    (b"SE*3*0002~", b"", F.SE_MISSING),
+    (b"GE*2*42~", b"", F.GE_MISSING),
+    (b"GS*HP*PAYER*CLINIC*20240101*1200*42*X*005010X221A1~", b"", F.SET_OUTSIDE_GROUP),
+])
+def test_envelope_faults_leave_the_array_check_to_the_builder(old, new, code):
+    """The array check accepts the faultless envelope (its tree is built when first used), and
+    leaves every faulty one to the builder, which reports the fault."""
+    doc = edi.read(ENVELOPE)
+    assert doc.findings == [] and regular_ranges(doc.index)[0].tolist() == [2, 6, 11]
+    assert doc._interchanges is None  # not built yet
+    assert [t.header[2] for t in doc.transactions] == ["0001", "0002", "0001"]
+    assert edi.write(doc) == ENVELOPE
+    data = ENVELOPE.replace(old, new, 1)
+    assert data != ENVELOPE
+    assert regular_ranges(edi.tokenize(data)) is None
+    assert code in {f.code for f in edi.read(data).findings}
+
+
+def test_duplicate_interchange_leaves_the_array_check_to_the_builder():
+    data = ENVELOPE + ENVELOPE
+    assert regular_ranges(edi.tokenize(data)) is None
+    assert F.DUPLICATE_INTERCHANGE in {f.code for f in edi.read(data).findings}
+    other = ENVELOPE.replace(b"000000007", b"000000008")
+    assert regular_ranges(edi.tokenize(ENVELOPE + other)) is not None
+
+
+def test_edits_to_a_lazily_built_document_are_written():
+    doc = edi.read(ENVELOPE)
+    doc.transactions[2].segments[1][2] = "8"
+    assert doc.changed
+    assert edi.write(doc) == ENVELOPE.replace(b"BPR*I*7*C", b"BPR*I*8*C")
+    doc = edi.read(ENVELOPE)
+    doc.interchanges = []
+    assert doc.changed and edi.write(doc) == b""

@@ -148,25 +148,31 @@ def test_read_bytes_gives_what_read_gives(tmp_path, size):
 
 
 def test_dropped_documents_are_collected_before_fresh_pages_are_asked_for():
-    """A Document's envelopes refer to each other, so only the cycle collector frees a dropped
-    one; with Python's own collections put off, the pool's bring its buffers back (unless the
-    program turned collection off)."""
+    """A Document's envelope tree refers to itself, so only the cycle collector frees a dropped
+    one whose tree was built; with Python's own collections put off, the pool's bring its
+    buffers back (unless the program turned collection off). A document whose tree was never
+    built has no cycle: it goes as soon as it is dropped."""
     data = remittance_of_size(17 * MB)  # its index is 30 MB of pooled blocks
     thresholds = gc.get_threshold()
     gc.set_threshold(10**9)
     try:
         for _ in range(12):
-            edi.read(data)
+            edi.read(data).transactions
         in_memory = sum(isinstance(o, edi.SegmentIndex) for o in gc.get_objects())
         gc.disable()
         for _ in range(6):
-            edi.read(data)
+            edi.read(data).transactions
         left_alone = sum(isinstance(o, edi.SegmentIndex) for o in gc.get_objects())
+        gc.collect()
+        for _ in range(6):
+            edi.read(data)
+        never_built = sum(isinstance(o, edi.SegmentIndex) for o in gc.get_objects())
     finally:
         gc.enable()
         gc.set_threshold(*thresholds)
     assert in_memory <= 6  # a collection at least once per LIMIT / 2 (128 MB) handed out
     assert left_alone >= 6
+    assert never_built == 0
 
 
 def test_collections_back_off_while_every_document_is_in_use():

@@ -185,7 +185,11 @@ class SegmentIndex:
         """Indexes of the segments with any of these ids (ids of letters only when `fold_case`,
         which also matches them written in lowercase)."""
         if self.controls is not None and not fold_case and set(segment_ids) <= CONTROL_IDS:
-            return self.controls[np.isin(self.seg_tag[self.controls], [pack_tag(s) for s in segment_ids])]
+            tags = self.seg_tag[self.controls]
+            hits = tags == pack_tag(segment_ids[0])
+            for segment_id in segment_ids[1:]:
+                hits |= tags == pack_tag(segment_id)
+            return self.controls[hits]
         tags = self.seg_tag & np.uint32(~0x202020 & 0xFFFFFFFF) if fold_case else self.seg_tag
         hits = tags == pack_tag(segment_ids[0])
         for segment_id in segment_ids[1:]:

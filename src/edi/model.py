@@ -534,19 +534,40 @@ class Interchange(Container):
 
 
 class Document:
-    """Everything read from one buffer (or built): interchanges, and the findings about them."""
+    """Everything read from one buffer (or built): interchanges, and the findings about them.
 
-    __slots__ = ("index", "interchanges", "findings", "_original")
+    A document read with a faultless envelope builds its interchanges when they are first
+    used; until then `transaction_ranges` comes from the arrays the envelope was checked with."""
 
-    def __init__(self, index: SegmentIndex | None, interchanges: list[Interchange], findings: list[Finding]):
+    __slots__ = ("index", "findings", "_interchanges", "_original", "_ranges", "_build")
+
+    def __init__(self, index: SegmentIndex | None, interchanges: list[Interchange] | None, findings: list[Finding],
+                 *, ranges: tuple[np.ndarray, np.ndarray] | None = None, build=None):
+        """`interchanges` None: `build()` makes them when first asked for, and `ranges` are
+        the transactions' (ST, SE) positions."""
         self.index = index
-        self.interchanges = interchanges
         self.findings = findings
-        self._original = tuple(interchanges)
+        self._interchanges = interchanges
+        self._original = tuple(interchanges) if interchanges is not None else None
+        self._ranges = ranges
+        self._build = build
 
     @classmethod
     def build(cls, interchanges: Sequence[Interchange]) -> "Document":
         return cls(None, list(interchanges), [])
+
+    @property
+    def interchanges(self) -> list[Interchange]:
+        if self._interchanges is None:
+            self._interchanges = self._build()
+            self._original = tuple(self._interchanges)
+        return self._interchanges
+
+    @interchanges.setter
+    def interchanges(self, interchanges: list[Interchange]) -> None:
+        if self._interchanges is None:
+            self.interchanges  # the tree as read, for the writer to tell what changed
+        self._interchanges = interchanges
 
     @property
     def source(self) -> bytes | None:
@@ -557,8 +578,18 @@ class Document:
     def transactions(self) -> list[Transaction]:
         return [t for i in self.interchanges for t in i.transactions]
 
+    def transaction_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first and last segment (ST and SE, as read) of every transaction, as int64
+        arrays over `index`; without building the tree when it is not built yet."""
+        if self._interchanges is None:
+            return self._ranges
+        transactions = self.transactions
+        return (np.array([t.first for t in transactions], np.int64), np.array([t.last for t in transactions], np.int64))
+
     @property
     def changed(self) -> bool:
+        if self._interchanges is None:
+            return False  # nothing can have been edited in a tree not built yet
         interchanges = self.interchanges
         if self.index is None or len(interchanges) != len(self._original):
             return True

@@ -99,8 +99,9 @@ cdef Py_ssize_t best_fit(size_t nbytes) noexcept:
 cdef int make_room(size_t nbytes) except -1:
     """Before a large read takes its first block of `nbytes`: when no kept block fits it and
     LIMIT / 2 bytes or more were handed out since the last collection, a full collection may
-    give some back. Python's collector counts objects, not bytes: a dropped Document, whose
-    envelopes refer to each other, keeps its index and tables until a full collection, which a
+    give some back. Python's collector counts objects, not bytes: a dropped Document whose
+    envelope tree was built (its envelopes refer to each other) keeps its index and tables
+    until a full collection, which a
     few large files do not bring about (a loop over a 50 MB 835 grew to 1.4 GB, and each file
     paid for fresh pages). A full collection costs 2-30 ms (more in a program of millions of
     objects): when one gives nothing back (the documents are all in use), the next waits for

@@ -123,18 +123,25 @@ def extract(source: Document | Iterable[Transaction]) -> RemittanceTables:
             from .. import read, write
 
             source = read(write(source))
-        transactions = source.transactions
+        firsts, lasts = source.transaction_ranges()
+        runs = [(source.index, np.arange(len(firsts)), firsts, lasts)] if len(firsts) else []
+        count = len(firsts)
     else:
         transactions = list(source)
         if any(txn.index is None or txn.changed for txn in transactions):
             raise EdiError("extract() reads transactions as read; write and read edited ones first")
-    # Consecutive transactions over one index (a document, a stream window) make one kernel run.
-    runs = itertools.groupby(enumerate(transactions), key=lambda pair: pair[1].index)
-    parts = [_extract_run(index, list(run)) for index, run in runs]
+        # Consecutive transactions over one index (a stream window) make one kernel run.
+        runs = []
+        for index, run in itertools.groupby(enumerate(transactions), key=lambda pair: pair[1].index):
+            run = list(run)
+            runs.append((index, np.array([p for p, _ in run], np.int64), np.array([t.first for _, t in run], np.int64),
+                         np.array([t.last for _, t in run], np.int64)))
+        count = len(transactions)
+    parts = [_extract_run(*run) for run in runs]
     if not parts:
         return _empty()
     tables = concat(parts, [0] * len(parts)) if len(parts) > 1 else parts[0]
-    tables.transaction_count = len(transactions)
+    tables.transaction_count = count
     return tables
 
 
@@ -177,12 +184,10 @@ def _rekey(table: Table, source: int, bases: tuple[int, int, int]) -> Table:
 
 
 # --- extraction ------------------------------------------------------------------------------
-def _extract_run(index: SegmentIndex, run: list[tuple[int, Transaction]]) -> RemittanceTables:
-    """One kernel run over the 835 transactions among `run`: (position, transaction) pairs
-    over one index (the positions become the `transaction` keys)."""
-    positions = np.array([p for p, _ in run], np.int64)
-    firsts = np.array([t.first for _, t in run], np.int64)
-    lasts = np.array([t.last for _, t in run], np.int64)
+def _extract_run(index: SegmentIndex, positions: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
+                 ) -> RemittanceTables:
+    """One kernel run over the 835 transactions among those in segments firsts[k]..lasts[k]
+    of one index (ST..SE); `positions[k]` is the `transaction` key of transaction k."""
     is_835 = StringColumn(index.buf, *_backend.columns.element_spans(index, firsts, 1, 0, b"")).equals("835")
     positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
     raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts + 1).sum())))
