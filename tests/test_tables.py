@@ -183,12 +183,26 @@ def test_amounts(text, cents, code):
     ("00010101", datetime.date(1, 1, 1)), ("99991231", datetime.date(9999, 12, 31)),
     ("19691231", datetime.date(1969, 12, 31)),
     ("20230229", None), ("19000229", None), ("20241301", None), ("20240100", None), ("00000101", None),
-    ("2024022", None), ("2024-02-2", None), ("", None),
+    ("2024022", None), ("2024-02-2", None), ("", None), ("\0" * 8, None),
 ])
 def test_dates(text, day):
     tables = extract(edi.read(x835("BPR*I*0*C*NON", "CLP*A*1*0*0", f"DTM*232*{text}")))
     assert tables["claims"][0]["statement_from"] == day
     assert [f.code for f in tables.findings] == ([F.BAD_DATE] if day is None and text else [])
+
+
+def test_dates_read_again_are_the_dates_read_first():
+    """The kernel remembers the dates it parsed (by their text): 300 distinct dates, each read
+    three times over, and an invalid one among them each time, come out as parsed."""
+    days = [datetime.date(2020, 1, 1) + datetime.timedelta(days=7 * k) for k in range(300)]
+    segments = ["BPR*I*0*C*NON"]
+    for _ in range(3):
+        for day in days:
+            segments += ["CLP*A*1*0*0", f"DTM*232*{day:%Y%m%d}", "DTM*233*20230229"]
+    tables = extract(edi.read(x835(*segments)))
+    assert tables["claims"].column("statement_from").astype(object).tolist() == days * 3
+    assert tables["claims"].nulls("statement_to").all()
+    assert [f.code for f in tables.findings] == [F.BAD_DATE] * 900
 
 
 # --- what belongs where ----------------------------------------------------------------------

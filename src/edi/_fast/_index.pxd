@@ -22,20 +22,40 @@ cdef struct Span:
     Py_ssize_t end
 
 
-cdef inline Span element(const Index *ix, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
-    """Element j (1-based) of segment i; (0, 0) when the segment has no element j."""
+# One segment's place in the index, read once: a kernel that reads several elements of a
+# segment while it writes its outputs keeps these in registers (the compiler cannot know that
+# those writes leave the index alone, so it would read the index arrays again).
+cdef struct Seg:
+    Py_ssize_t start  # its first byte
+    Py_ssize_t end  # past its last byte (before the terminator)
+    const uint16_t *offsets  # its elements' starts, relative to `start`
+    Py_ssize_t n  # its elements
+
+
+cdef inline Seg segment(const Index *ix, Py_ssize_t i) noexcept nogil:
+    cdef Seg s
+    s.start = ix.seg_start[i]
+    s.end = s.start + ix.seg_len[i]
+    s.offsets = ix.elem_offset + ix.elem_ptr[i]
+    s.n = ix.elem_ptr[i + 1] - ix.elem_ptr[i]
+    return s
+
+
+cdef inline Span element_of(const Seg *seg, Py_ssize_t j) noexcept nogil:
+    """Element j (1-based) of the segment; (0, 0) when it has no element j."""
     cdef Span s
-    cdef int64_t stop = ix.elem_ptr[i + 1]
-    cdef int64_t k = ix.elem_ptr[i] + j - 1
-    if j < 1 or k >= stop:
+    if j < 1 or j > seg.n:
         s.start = s.end = 0
         return s
-    s.start = ix.seg_start[i] + ix.elem_offset[k]
-    if k + 1 < stop:
-        s.end = ix.seg_start[i] + ix.elem_offset[k + 1] - 1
-    else:
-        s.end = ix.seg_start[i] + ix.seg_len[i]
+    s.start = seg.start + seg.offsets[j - 1]
+    s.end = seg.start + seg.offsets[j] - 1 if j < seg.n else seg.end
     return s
+
+
+cdef inline Span element(const Index *ix, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """Element j (1-based) of segment i; (0, 0) when the segment has no element j."""
+    cdef Seg seg = segment(ix, i)
+    return element_of(&seg, j)
 
 
 cdef inline Span component(const Index *ix, Span s, int k, const unsigned char *sep,
