@@ -3,9 +3,10 @@
  * alive between calls.
  *
  * Why not a thread per call: on this kind of machine (a VM) starting and joining a thread costs
- * ~55 us and waking a sleeping one ~20-45 us, while the halves of a 1 MB scan take ~0.3 ms. So a
- * helper that finishes a task spins for a while (EDI_IDLE_SPIN_NS) before it sleeps: the next
- * call of the same job (the tables kernel's count, then its walk) finds it awake. And a task that
+ * ~55 us and waking a sleeping one ~20-150 us, while the halves of a 1 MB scan take ~0.3 ms. So a
+ * helper that finishes a task, or is woken ahead of one (`edi_wake_helpers`), spins for 1 ms
+ * (EDI_IDLE_SPIN_NS) before it sleeps: the next call of the same job (the tokenizer's, then
+ * the tables kernel's count and walk) finds it awake. And a task that
  * no helper has started when the caller is done with its own is run by the caller instead, so
  * a late wake-up costs no more than running the tasks one after another.
  *
@@ -46,9 +47,9 @@ int pthread_setaffinity_np(pthread_t thread, size_t size, const cpu_set_t *cpus)
 #define EDI_PAUSE() ((void)0)
 #endif
 
-/* How long an idle helper spins for the next task, and a caller for a helper's task to end,
-   before they sleep. */
-#define EDI_IDLE_SPIN_NS 50000L
+/* How long an idle helper spins for the next task (after one, and when woken ahead of one),
+   and a caller for a helper's task to end, before they sleep. */
+#define EDI_IDLE_SPIN_NS 1000000L
 #define EDI_WAIT_SPIN_NS 200000L
 
 typedef struct {
