@@ -4,9 +4,9 @@
  *
  * Why not a thread per call: on this kind of machine (a VM) starting and joining a thread costs
  * ~55 us and waking a sleeping one ~20-150 us, while the halves of a 1 MB scan take ~0.3 ms. So a
- * helper that finishes a task, or is woken ahead of one (`edi_wake_helpers`), spins for 1 ms
- * (EDI_IDLE_SPIN_NS) before it sleeps: the next call of the same job (the tokenizer's, then
- * the tables kernel's count and walk) finds it awake. And a task that
+ * helper that finishes a task spins for 0.3 ms before it sleeps, and one woken ahead of a task
+ * (`edi_wake_helpers`) for 1 ms: the next call of the same job (the tokenizer's, then the
+ * tables kernel's count and walk) finds it awake. And a task that
  * no helper has started when the caller is done with its own is run by the caller instead, so
  * a late wake-up costs no more than running the tasks one after another.
  *
@@ -47,9 +47,12 @@ int pthread_setaffinity_np(pthread_t thread, size_t size, const cpu_set_t *cpus)
 #define EDI_PAUSE() ((void)0)
 #endif
 
-/* How long an idle helper spins for the next task (after one, and when woken ahead of one),
-   and a caller for a helper's task to end, before they sleep. */
-#define EDI_IDLE_SPIN_NS 1000000L
+/* How long a helper spins for the next task after one (long enough for the Python between
+   one kernel of a job and the next: 0.3 ms at 1 MB from the tokenizer to the tables kernel)
+   and after being woken ahead of one (a file being read for the tokenizer), and a caller for a
+   helper's task to end, before they sleep. */
+#define EDI_IDLE_SPIN_NS 300000L
+#define EDI_WOKEN_SPIN_NS 1000000L
 #define EDI_WAIT_SPIN_NS 200000L
 
 typedef struct {
@@ -110,11 +113,12 @@ static void edi_finish(edi_helper *h, long seq) {
 
 static void *edi_helper_main(void *self) {
     edi_helper *h = (edi_helper *)self;
-    long seen = __atomic_load_n(&h->posted, __ATOMIC_ACQUIRE), wakes;
+    long seen = __atomic_load_n(&h->posted, __ATOMIC_ACQUIRE), wakes, spin_ns = EDI_IDLE_SPIN_NS;
     for (;;) {
         /* Spinning on the caller's CPU would only take time from it: sleep at once there. */
         int here = EDI_CPU();
-        long spin = here >= 0 && here == __atomic_load_n(&h->caller_cpu, __ATOMIC_RELAXED) ? 0 : EDI_IDLE_SPIN_NS;
+        long spin = here >= 0 && here == __atomic_load_n(&h->caller_cpu, __ATOMIC_RELAXED) ? 0 : spin_ns;
+        spin_ns = EDI_IDLE_SPIN_NS;
         if (!edi_spin_until(&h->posted, seen + 1, spin)) {
             pthread_mutex_lock(&h->lock);
             wakes = h->wakes;
@@ -123,8 +127,10 @@ static void *edi_helper_main(void *self) {
                 pthread_cond_wait(&h->posted_cond, &h->lock);
             __atomic_store_n(&h->sleeping, 0, __ATOMIC_RELAXED);
             pthread_mutex_unlock(&h->lock);
-            if (__atomic_load_n(&h->posted, __ATOMIC_ACQUIRE) <= seen)
-                continue; /* woken ahead of a task: spin for it */
+            if (__atomic_load_n(&h->posted, __ATOMIC_ACQUIRE) <= seen) {
+                spin_ns = EDI_WOKEN_SPIN_NS; /* woken ahead of a task: spin for it */
+                continue;
+            }
         }
         seen = __atomic_load_n(&h->posted, __ATOMIC_ACQUIRE);
         if (edi_claim(h, seen)) {
