@@ -18,6 +18,7 @@ extensions = [
     kernel("_pool", uses_numpy_c_api=True),
     kernel("_workers"),
     kernel("_tokenizer", uses_numpy_c_api=True),
+    kernel("_envelope"),
     kernel("_loops"),
     kernel("_remit"),
     kernel("_claims"),

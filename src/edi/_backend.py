@@ -9,6 +9,7 @@ import contextlib
 import os
 
 from ._py import claims as _py_claims
+from ._py import envelope as _py_envelope
 from ._py import loops as _py_loops
 from ._py import remit as _py_remit
 from ._py import tokenizer as _py_tokenizer
@@ -21,6 +22,8 @@ LOOP_KERNELS = {"python": _py_loops.walk_loops}
 BATCH_KERNELS = {"python": _py_loops.walk_batch}
 #: Element validators (`check_elements`) by backend name.
 VALIDATE_KERNELS = {"python": _py_validate.check_elements}
+#: Envelope checkers (`regular_ranges`, see `edi.envelope`) by backend name.
+ENVELOPE_KERNELS = {"python": _py_envelope.regular_ranges}
 #: Column extractors (modules with `extract_835` and `element_spans`) by backend name.
 COLUMN_KERNELS = {"python": _py_remit}
 #: Number and date readers for the 837 tables (modules with `numbers`, `dates`, `periods`).
@@ -39,6 +42,7 @@ def release_memory() -> None:
 
 try:
     from ._fast import _claims as _c_claims
+    from ._fast import _envelope as _c_envelope
     from ._fast import _loops as _c_loops
     from ._fast import _pool as _c_pool
     from ._fast import _remit as _c_remit
@@ -51,6 +55,7 @@ else:
     LOOP_KERNELS["cython"] = _c_loops.walk_loops
     BATCH_KERNELS["cython"] = _c_loops.walk_batch
     VALIDATE_KERNELS["cython"] = _c_validate.check_elements
+    ENVELOPE_KERNELS["cython"] = _c_envelope.regular_ranges
     COLUMN_KERNELS["cython"] = _c_remit
     CLAIM_KERNELS["cython"] = _c_claims
     FILE_READERS["cython"] = _c_pool.read_bytes
@@ -62,6 +67,7 @@ scan_segments = KERNELS[BACKEND]
 walk_loops = LOOP_KERNELS[BACKEND]
 walk_batch = BATCH_KERNELS[BACKEND]
 check_elements = VALIDATE_KERNELS[BACKEND]
+envelope_ranges = ENVELOPE_KERNELS[BACKEND]
 columns = COLUMN_KERNELS[BACKEND]
 claim_values = CLAIM_KERNELS[BACKEND]
 read_bytes = FILE_READERS[BACKEND]
@@ -93,12 +99,16 @@ def limit_threads(count: int | None) -> None:
 @contextlib.contextmanager
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
-    global scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes, expect_scan
-    saved = scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes, expect_scan
-    scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes, expect_scan = (
-        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name], COLUMN_KERNELS[name],
-        CLAIM_KERNELS[name], FILE_READERS[name], SCAN_EXPECTERS[name])
+    global scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values
+    global read_bytes, expect_scan
+    saved = (scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes,
+             expect_scan)
+    (scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes,
+     expect_scan) = (KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name],
+                     ENVELOPE_KERNELS[name], COLUMN_KERNELS[name], CLAIM_KERNELS[name], FILE_READERS[name],
+                     SCAN_EXPECTERS[name])
     try:
         yield
     finally:
-        scan_segments, walk_loops, walk_batch, check_elements, columns, claim_values, read_bytes, expect_scan = saved
+        (scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes,
+         expect_scan) = saved

@@ -12,7 +12,8 @@ import functools
 import numpy as np
 
 from .errors import Finding, FindingCode, Location
-from .index import SegmentIndex, pack_tag
+from . import _backend
+from .index import SegmentIndex, element_values, pack_tag
 from .model import Document, Group, Interchange, Segment, Transaction
 
 CONTROL_IDS = ("ISA", "IEA", "GS", "GE", "ST", "SE")
@@ -40,22 +41,6 @@ def trailer_mismatches(trailer: Segment, count: int, control: str) -> list[tuple
     return mismatches
 
 
-def element_values(index: SegmentIndex, positions, j) -> list[bytes]:
-    """Element j (>= 1; or j[r] for row r) of each segment in `positions`, as bytes (b"" when
-    absent): the spans are computed for all at once, then each value is one slice of the buffer."""
-    positions = np.asarray(positions, dtype=np.int64)
-    if not len(index.elem_offset):
-        return [b""] * len(positions)
-    start, stop = index.seg_start[positions], index.elem_ptr[positions + 1]
-    k = index.elem_ptr[positions] + (j - 1)
-    present = k < stop
-    last = len(index.elem_offset) - 1
-    begin = start + index.elem_offset[np.minimum(k, last)]
-    end = np.where(k + 1 < stop, start + index.elem_offset[np.minimum(k + 1, last)] - 1, start + index.seg_len[positions])
-    buf = index.buf
-    return [buf[a:b] if ok else b"" for a, b, ok in zip(begin.tolist(), end.tolist(), present.tolist())]
-
-
 def build_document(index: SegmentIndex) -> Document:
     """Assemble the Interchange/Group/Transaction tree and check its control values. An
     envelope that passes every check as read (`regular_ranges`) gets its tree built when first
@@ -76,64 +61,17 @@ def build_tree(index: SegmentIndex) -> list[Interchange]:
     return builder.interchanges
 
 
-#: The control segment that may follow each one (rows and columns in CONTROL_IDS order) in an
-#: envelope of well-nested ISA (GS (ST SE)* GE)* IEA interchanges.
-FOLLOWS = np.zeros((len(CONTROL_IDS), len(CONTROL_IDS)), bool)
-for _before, _after in [("ISA", "GS"), ("ISA", "IEA"), ("IEA", "ISA"), ("GS", "ST"), ("GS", "GE"), ("ST", "SE"),
-                        ("SE", "ST"), ("SE", "GE"), ("GE", "GS"), ("GE", "IEA")]:
-    FOLLOWS[CONTROL_IDS.index(_before), CONTROL_IDS.index(_after)] = True
-#: The tags of CONTROL_IDS in ascending order, and the position in CONTROL_IDS of each.
-SORTED_TAGS = np.array(sorted(TAG.values()), np.uint32)
-CODE_OF_SORTED = np.array([CONTROL_IDS.index(next(n for n, t in TAG.items() if t == tag)) for tag in SORTED_TAGS])
-
-
 def regular_ranges(index: SegmentIndex) -> tuple[np.ndarray, np.ndarray] | None:
     """The (ST, SE) positions of every transaction set when the envelope is one that `_Builder`
-    would accept without a finding, checked over whole arrays: well-nested ISA/GS/ST/SE/GE/IEA
-    segments in uppercase, every trailer's count and control number equal as bytes to what
-    the builder expects, no duplicate control numbers, and no segment outside a set but the
+    would accept without a finding, checked over whole arrays by a kernel (`_fast._envelope`,
+    twin `_py.envelope`): well-nested ISA/GS/ST/SE/GE/IEA segments in uppercase, every
+    trailer's count and control number equal as bytes to what the builder expects, no
+    duplicate control numbers, no empty segment, and no segment outside a set but the
     interchange-level ones. None when anything is otherwise (or merely written otherwise, such
     as a count with leading zeros): the builder then walks the envelope and reports."""
     if any(f.code is FindingCode.LOWERCASE_SEGMENT_ID for f in index.findings):
         return None
-    controls = index.positions(*CONTROL_IDS)
-    if not len(controls):
-        return None
-    codes = CODE_OF_SORTED[np.searchsorted(SORTED_TAGS, index.seg_tag[controls])]
-    isa, iea, gs, ge, st, se = range(len(CONTROL_IDS))
-    if codes[0] != isa or codes[-1] != iea or not FOLLOWS[codes[:-1], codes[1:]].all():
-        return None
-    at = {code: controls[codes == code] for code in range(len(CONTROL_IDS))}
-    # Segments in sets, plus the interchange-level ones and the empty ones, are all of them.
-    empties = index._empty_segments()
-    counted = at[se] - at[st] + 1 - (np.searchsorted(empties, at[se], "right") - np.searchsorted(empties, at[st]))
-    interchange_level = len(controls) - 2 * len(at[st]) + len(index.positions("TA1"))
-    if int((at[se] - at[st] + 1).sum()) + interchange_level + len(empties) != len(index):
-        return None
-    sets_per_group = np.searchsorted(at[st], at[ge]) - np.searchsorted(at[st], at[gs])
-    groups_per_interchange = np.searchsorted(at[gs], at[iea]) - np.searchsorted(at[gs], at[isa])
-    wanted = ((st, 2), (se, 1), (se, 2), (gs, 6), (ge, 1), (ge, 2), (isa, 13), (iea, 1), (iea, 2))
-    values = element_values(index, np.concatenate([at[code] for code, _ in wanted]),
-                            np.concatenate([np.full(len(at[code]), j) for code, j in wanted]))
-    ends = np.cumsum([len(at[code]) for code, _ in wanted]).tolist()
-    st02, se01, se02, gs06, ge01, ge02, isa13, iea01, iea02 = (
-        values[start:end] for start, end in zip([0] + ends, ends))
-    if se02 != st02 or ge02 != gs06 or iea02 != isa13:
-        return None
-    for values, counts in ((se01, counted), (ge01, sets_per_group), (iea01, groups_per_interchange)):
-        if values != [b"%d" % count for count in counts.tolist()]:
-            return None
-    # Control numbers unique where the builder asks it: ISA13 (stripped) in the file, GS06 in its
-    # interchange, ST02 in its group. Text compares as bytes do when it is ASCII.
-    if not all(value.isascii() for value in isa13 + gs06):
-        return None
-    if len({value.strip() for value in isa13}) != len(isa13):
-        return None
-    for values, containers, parents in ((gs06, at[gs], at[isa]), (st02, at[st], at[gs])):
-        owner = np.searchsorted(parents, containers, "right").tolist()
-        if len(set(zip(owner, values))) != len(values):
-            return None
-    return at[st], at[se]
+    return _backend.envelope_ranges(index)
 
 
 class _Builder:

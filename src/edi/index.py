@@ -212,3 +212,19 @@ class SegmentIndex:
         if self._empties is None:
             self._empties = np.flatnonzero(self.seg_len == 0)
         return self._empties
+
+
+def element_values(index: SegmentIndex, positions, j) -> list[bytes]:
+    """Element j (>= 1; or j[r] for row r) of each segment in `positions`, as bytes (b"" when
+    absent): the spans are computed for all at once, then each value is one slice of the buffer."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if not len(index.elem_offset):
+        return [b""] * len(positions)
+    start, stop = index.seg_start[positions], index.elem_ptr[positions + 1]
+    k = index.elem_ptr[positions] + (j - 1)
+    present = k < stop
+    last = len(index.elem_offset) - 1
+    begin = start + index.elem_offset[np.minimum(k, last)]
+    end = np.where(k + 1 < stop, start + index.elem_offset[np.minimum(k + 1, last)] - 1, start + index.seg_len[positions])
+    buf = index.buf
+    return [buf[a:b] if ok else b"" for a, b, ok in zip(begin.tolist(), end.tolist(), present.tolist())]

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _backend
 from ._py.loops import TOO_DEEP_MESSAGE
-from .envelope import element_values
+from .index import element_values
 from .index import SegmentIndex
 from .model import decode, find_schema
 from .schema import Schema
