@@ -115,12 +115,13 @@ class Table:
     functions that return one on first use; `nulls` maps names of numeric columns to bool masks
     (True where the value is null)."""
 
-    __slots__ = ("_columns", "_nulls", "_length")
+    __slots__ = ("_columns", "_masks", "_null_masks", "_length")
 
     def __init__(self, columns: Mapping[str, Column | Callable[[], Column]],
                  nulls: Mapping[str, np.ndarray] | None = None, length: int | None = None):
         self._columns = dict(columns)
-        self._nulls = {name: mask for name, mask in (nulls or {}).items() if mask.any()}
+        self._masks = dict(nulls or {})
+        self._null_masks: dict[str, np.ndarray] | None = None
         if length is None:
             eager = [c for c in self._columns.values() if not callable(c)]
             length = len(eager[0]) if eager else 0
@@ -128,6 +129,14 @@ class Table:
         for name, column in self._columns.items():
             if not callable(column) and len(column) != length:
                 raise ValueError(f"column {name!r} has {len(column)} values, not {length}")
+
+    @property
+    def _nulls(self) -> dict[str, np.ndarray]:
+        """The masks of the columns that have a null, found when first asked for (a table is
+        often made and dropped unread, as when balancing needs a few of its columns)."""
+        if self._null_masks is None:
+            self._null_masks = {name: mask for name, mask in self._masks.items() if mask.any()}
+        return self._null_masks
 
     # --- reading ---------------------------------------------------------------------------
     @property

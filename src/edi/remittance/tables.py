@@ -92,6 +92,7 @@ COLUMNS = {
 }
 #: Constant text of `level` and remark `segment_id` cells, as spans of one buffer.
 LEVELS = b"claimline"
+DAYS = np.dtype("datetime64[D]")
 REMARK_SEGMENTS = b"MOAMIALQ"
 #: A kernel run over more segments than this is cut into parts walked by threads (`_parts`).
 SEGMENTS_PER_PART = 25_000
@@ -189,13 +190,17 @@ def _extract_run(index: SegmentIndex, positions: np.ndarray, firsts: np.ndarray,
     """One kernel run over the 835 transactions among those in segments firsts[k]..lasts[k]
     of one index (ST..SE); `positions[k]` is the `transaction` key of transaction k."""
     is_835 = StringColumn(index.buf, *_backend.columns.element_spans(index, firsts, 1, 0, b"")).equals("835")
-    positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
-    raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts + 1).sum())))
+    if not is_835.all():
+        positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
+    raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts).sum()) + len(firsts)))
     # Component separators: `separators[codes[t]]` is transaction t's.
     chunk_components = [d.delimiters.component for d in index.dialects]
     separators = sorted(set(chunk_components))
-    chunks = np.searchsorted(index.chunk_first, firsts, side="right") - 1
-    codes = np.array([separators.index(c) for c in chunk_components], np.int64)[chunks]
+    if len(separators) == 1:
+        codes = np.zeros(len(firsts), np.int64)
+    else:
+        chunks = np.searchsorted(index.chunk_first, firsts, side="right") - 1
+        codes = np.array([separators.index(c) for c in chunk_components], np.int64)[chunks]
     # The kernel numbers the transactions it was given: their keys are these positions (None:
     # the same numbers, when every transaction of the run is an 835).
     transaction_keys = None if len(positions) == 0 or positions[-1] == len(positions) - 1 else positions
@@ -223,40 +228,40 @@ def _empty() -> RemittanceTables:
 
 def _table(name: str, index, arrays, positions, separators, codes) -> Table:
     """One table from the kernel's arrays; `positions[t]` is the key of the run's transaction t
-    (None: t itself)."""
+    (None: t itself). Columns that need work (text, levels, locations) are computed when used."""
     keys, refs, money, nulls, dates = arrays
     layout = LAYOUTS[name]
-    segment = keys[:, 3]
-    ordinal = keys[:, 0]
+    ordinal, claim, line, segment, element_of_row = keys.T
     columns: dict = {"source": np.zeros(len(keys), np.int64),
                      "transaction": ordinal if positions is None else positions[ordinal]}
     masks = {}
     if name not in ("payments", "provider_adjustments"):
-        columns["claim"] = keys[:, 1]
+        columns["claim"] = claim
     if name in ("service_lines", "adjustments", "remarks"):
-        columns["line"] = keys[:, 2]
-        masks["line"] = keys[:, 2] < 0
+        columns["line"] = line
+        masks["line"] = line < 0
     if name in ("adjustments", "remarks"):
-        at_line = keys[:, 2] >= 0
-        columns["level"] = _lazy(_levels, at_line)
+        columns["level"] = _lazy(_levels, line)
     if name == "remarks":
         columns["segment_id"] = _lazy(_remark_segments, index, segment)
     for column, (where, element, component) in TEXT[name].items():
         segments = segment if where == "segment" else refs[:, layout.refs.index(where)]
-        elements = keys[:, 4] if element == ROW else element
-        columns[column] = _lazy(_text, index, segments, elements, component, separators, codes, keys[:, 0])
+        elements = element_of_row if element == ROW else element
+        columns[column] = _lazy(_text, index, segments, elements, component, separators, codes, ordinal)
     for k, column in enumerate(layout.money):
         columns[column] = money[:, k]
         masks[column] = nulls[:, k].view(bool)
     for k, column in enumerate(layout.dates):
-        columns[column] = dates[:, k].view("datetime64[D]")
+        columns[column] = dates[:, k].view(DAYS)
     columns["byte_offset"] = _lazy(lambda: index.base_offset + index.seg_start[segment])
     columns["segment_number"] = _lazy(lambda: index.base_segment + segment + 1)
     return Table({c: columns[c] for c in COLUMNS[name]}, masks, len(keys))
 
 
-def _levels(at_line) -> StringColumn:
-    """Each adjustment's or remark's level: "line" where it belongs to a line, else "claim"."""
+def _levels(line) -> StringColumn:
+    """Each adjustment's or remark's level: "line" where it belongs to a line (`line` >= 0),
+    else "claim"."""
+    at_line = line >= 0
     return StringColumn(LEVELS, np.where(at_line, 5, 0), np.where(at_line, 9, 5))
 
 
