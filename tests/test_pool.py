@@ -130,19 +130,20 @@ def remittance_of_size(size: int) -> bytes:
     return body + b"SE*%d*0001~GE*1*1~IEA*1*000000001~" % segments
 
 
-@pytest.mark.parametrize("size", [5 * MB, 17 * MB])  # one thread, two
-def test_read_bytes_gives_what_read_gives(tmp_path, size):
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("size", [300 * 1024, 600 * 1024, 5 * MB])  # f.read(), halves, huge pages
+def test_read_bytes_gives_what_read_gives(tmp_path, size, threads):
     data = remittance_of_size(size)
     path = tmp_path / "large.835"
     path.write_bytes(data)
     with open(path, "rb") as f:
-        assert pool.read_bytes(f) == data
+        assert pool.read_bytes(f, threads) == data
     with open(path, "rb") as f:
         f.seek(1000)
-        assert pool.read_bytes(f) == data[1000:]
+        assert pool.read_bytes(f, threads) == data[1000:]
         assert f.read() == b""  # read to the end, as f.read() leaves it
     with open(path, "rb", buffering=0) as f:
-        assert pool.read_bytes(f) == data
+        assert pool.read_bytes(f, threads) == data
     assert pool.read_bytes(io.BytesIO(data)) == data  # no file number: plain read
     assert edi.read_file(path).index.buf == data
 

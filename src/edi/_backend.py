@@ -28,9 +28,9 @@ ENVELOPE_KERNELS = {"python": _py_envelope.regular_ranges}
 COLUMN_KERNELS = {"python": _py_remit}
 #: Number and date readers for the 837 tables (modules with `numbers`, `dates`, `periods`).
 CLAIM_KERNELS = {"python": _py_claims}
-#: Whole-file readers: `read_bytes(f)` gives what `f.read()` does (the native one reads a large
-#: file into huge pages).
-FILE_READERS = {"python": lambda f: f.read()}
+#: Whole-file readers: `read_bytes(f, threads)` gives what `f.read()` does (the native one reads
+#: a file of 512 KB or more in two halves side by side, and a large one into huge pages).
+FILE_READERS = {"python": lambda f, threads=1: f.read()}
 #: `expect(size, threads)`: `size` bytes are being read for a scan with `threads` (the native
 #: tokenizer wakes the helper thread it will cut them for; the twin has none).
 SCAN_EXPECTERS = {"python": lambda size, threads: None}

@@ -22,7 +22,10 @@ from edi._fast._index cimport Index, Seg, Span, component, element, element_of, 
 from edi._fast._workers cimport run_tasks, wake
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_cents, parse_date
 
+cimport numpy as cnp
 import numpy as np
+
+cnp.import_array()
 
 from edi._fast._pool import empty
 from edi._py.remit import KEYS, LAYOUTS, TABLES
@@ -234,20 +237,20 @@ cdef class _Table:
     cdef tuple arrays
 
     def __init__(self, Py_ssize_t capacity, layout):
-        cdef int64_t[::1, :] keys, refs, money, dates
-        cdef uint8_t[::1, :] nulls
-        self.arrays = tuple(empty((capacity, width), dtype, True) for width, dtype in [
-            (N_KEYS, np.int64), (len(layout.refs), np.int64), (len(layout.money), np.int64),
-            (len(layout.money), np.uint8), (len(layout.dates), np.int64)])
-        keys, refs, money, nulls, dates = self.arrays
+        cdef Py_ssize_t n_refs = len(layout.refs), n_money = len(layout.money), n_dates = len(layout.dates)
+        keys, refs, money, nulls, dates = self.arrays = (
+            empty((capacity, N_KEYS), np.int64, True), empty((capacity, n_refs), np.int64, True),
+            empty((capacity, n_money), np.int64, True), empty((capacity, n_money), np.uint8, True),
+            empty((capacity, n_dates), np.int64, True))
         self.rows.cap = capacity
         self.rows.n = 0
-        self.rows.n_refs, self.rows.n_money, self.rows.n_dates = refs.shape[1], money.shape[1], dates.shape[1]
-        self.rows.keys = &keys[0, 0] if keys.size else NULL
-        self.rows.refs = &refs[0, 0] if refs.size else NULL
-        self.rows.money = &money[0, 0] if money.size else NULL
-        self.rows.nulls = &nulls[0, 0] if nulls.size else NULL
-        self.rows.dates = &dates[0, 0] if dates.size else NULL
+        self.rows.n_refs, self.rows.n_money, self.rows.n_dates = n_refs, n_money, n_dates
+        # The blocks are never empty (`empty` takes at least one byte): no memoryview is needed.
+        self.rows.keys = <int64_t *>cnp.PyArray_DATA(keys)
+        self.rows.refs = <int64_t *>cnp.PyArray_DATA(refs)
+        self.rows.money = <int64_t *>cnp.PyArray_DATA(money)
+        self.rows.nulls = <uint8_t *>cnp.PyArray_DATA(nulls)
+        self.rows.dates = <int64_t *>cnp.PyArray_DATA(dates)
 
     def trimmed(self):
         return tuple(a[:self.rows.n] for a in self.arrays)
