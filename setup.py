@@ -20,7 +20,7 @@ extensions = [
     kernel("_tokenizer", uses_numpy_c_api=True),
     kernel("_envelope"),
     kernel("_loops"),
-    kernel("_remit"),
+    kernel("_remit", uses_numpy_c_api=True),
     kernel("_claims"),
     kernel("_validate"),
 ]
