@@ -319,21 +319,23 @@ def balance_findings(tables: Mapping[str, Table], names: Sequence[str | None] | 
     found = []
 
     delta = lines.raw("charge_cents") - lines.raw("adjustment_cents") - lines.raw("paid_cents")
-    found += _report(names, lines, delta, delta != 0, FindingCode.LINE_UNBALANCED, "SVC", 3, "SVC02 - line CAS - SVC03")
+    found += _report(names, lines, delta, np.flatnonzero(delta), FindingCode.LINE_UNBALANCED, "SVC", 3,
+                     "SVC02 - line CAS - SVC03")
 
     delta = claims.raw("charge_cents") - claims.raw("adjustment_cents") - claims.raw("paid_cents")
-    found += _report(names, claims, delta, delta != 0, FindingCode.CLAIM_UNBALANCED, "CLP", 4, "CLP03 - CAS - CLP04")
+    found += _report(names, claims, delta, np.flatnonzero(delta), FindingCode.CLAIM_UNBALANCED, "CLP", 4,
+                     "CLP03 - CAS - CLP04")
 
     delta = claims.raw("patient_responsibility_cents") - claims.raw("pr_adjustment_cents")
-    mismatch = delta != 0
-    if mismatch.any():
-        mismatch &= ~claims.raw("status").equals("22")
-    found += _report(names, claims, delta, mismatch, FindingCode.PATIENT_RESPONSIBILITY_MISMATCH, "CLP", 5,
+    rows = np.flatnonzero(delta)
+    if len(rows):
+        rows = rows[~claims.raw("status").take(rows).equals("22")]
+    found += _report(names, claims, delta, rows, FindingCode.PATIENT_RESPONSIBILITY_MISMATCH, "CLP", 5,
                      "CLP05 - PR adjustments")
 
     bpr02 = np.where(payments.raw("credit_debit").equals("D"), -1, 1) * payments.raw("amount_cents")
     delta = payments.raw("claims_paid_cents") - payments.raw("provider_adjustment_cents") - bpr02
-    found += _report(names, payments, delta, delta != 0, FindingCode.TRANSACTION_UNBALANCED, "BPR", 2,
+    found += _report(names, payments, delta, np.flatnonzero(delta), FindingCode.TRANSACTION_UNBALANCED, "BPR", 2,
                      "sum of CLP04 - sum of PLB - BPR02")
     found.sort(key=lambda item: item[:2])
     return [finding for _, _, finding in found]
@@ -372,9 +374,9 @@ def _keys(table: Table, name: str) -> np.ndarray:
     return table.raw("source") * KEY_SPAN + table.raw(name)
 
 
-def _report(names, table: Table, delta: np.ndarray, wrong: np.ndarray, code: FindingCode, segment_id: str,
+def _report(names, table: Table, delta: np.ndarray, rows: np.ndarray, code: FindingCode, segment_id: str,
             element: int, formula: str) -> list[tuple[int, int, Finding]]:
-    rows = np.flatnonzero(wrong)
+    """The findings at `rows` of the table, with their deltas."""
     if not len(rows):
         return []
     sources, offsets, numbers = (table.raw(c)[rows].tolist() for c in ("source", "byte_offset", "segment_number"))
