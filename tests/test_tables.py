@@ -682,3 +682,17 @@ def test_kernels_reject_ranges_outside_the_index(name):
             kernel.extract_835(index, firsts, lasts)
     with pytest.raises(ValueError):
         kernel.element_spans(index, [len(index)], 1, 0, b":")
+
+
+def test_transactions_of_several_documents_are_numbered_in_the_order_given():
+    """Transactions from several indexes (documents, stream windows) are one kernel run per
+    index; each run's transaction keys go on from the runs before it, non-835 ones counted."""
+    first = edi.read(x835("BPR*I*1*C*NON", "CLP*A*1*1*1"))
+    other = edi.read(x835("BPR*I*2*C*NON").replace(b"ST*835*", b"ST*999*"))
+    last = edi.read(x835("BPR*I*3*C*NON", "CLP*B*1*3*3", "CLP*C*1*3*0"))
+    tables = extract([*first.transactions, *other.transactions, *last.transactions])
+    assert tables.transaction_count == 3
+    assert tables["payments"].column("transaction").tolist() == [0, 2]
+    assert tables["payments"].column("amount_cents").tolist() == [100, 300]
+    assert tables["claims"].column("transaction").tolist() == [0, 2, 2]
+    assert tables["claims"].column("claim").tolist() == [0, 1, 2]

@@ -125,18 +125,18 @@ def extract(source: Document | Iterable[Transaction]) -> RemittanceTables:
 
             source = read(write(source))
         firsts, lasts = source.transaction_ranges()
-        runs = [(source.index, np.arange(len(firsts)), firsts, lasts)] if len(firsts) else []
+        runs = [(source.index, firsts, lasts)] if len(firsts) else []
         count = len(firsts)
     else:
         transactions = list(source)
         if any(txn.index is None or txn.changed for txn in transactions):
             raise EdiError("extract() reads transactions as read; write and read edited ones first")
-        # Consecutive transactions over one index (a stream window) make one kernel run.
+        # Consecutive transactions over one index (a stream window) make one kernel run; `concat`
+        # numbers each run's transactions on from the runs before it.
         runs = []
-        for index, run in itertools.groupby(enumerate(transactions), key=lambda pair: pair[1].index):
+        for index, run in itertools.groupby(transactions, key=lambda txn: txn.index):
             run = list(run)
-            runs.append((index, np.array([p for p, _ in run], np.int64), np.array([t.first for _, t in run], np.int64),
-                         np.array([t.last for _, t in run], np.int64)))
+            runs.append((index, np.array([t.first for t in run], np.int64), np.array([t.last for t in run], np.int64)))
         count = len(transactions)
     parts = [_extract_run(*run) for run in runs]
     if not parts:
@@ -185,10 +185,12 @@ def _rekey(table: Table, source: int, bases: tuple[int, int, int]) -> Table:
 
 
 # --- extraction ------------------------------------------------------------------------------
-def _extract_run(index: SegmentIndex, positions: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
-                 ) -> RemittanceTables:
+def _extract_run(index: SegmentIndex, firsts: np.ndarray, lasts: np.ndarray) -> RemittanceTables:
     """One kernel run over the 835 transactions among those in segments firsts[k]..lasts[k]
-    of one index (ST..SE); `positions[k]` is the `transaction` key of transaction k."""
+    of one index (ST..SE); k is the `transaction` key of transaction k, and every one of them
+    counts in `transaction_count` (835 or not), so that `concat` numbers the next run's on."""
+    count = len(firsts)
+    positions = np.arange(count)
     is_835 = StringColumn(index.buf, *_backend.columns.element_spans(index, firsts, 1, 0, b"")).equals("835")
     if not is_835.all():
         positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
@@ -206,7 +208,7 @@ def _extract_run(index: SegmentIndex, positions: np.ndarray, firsts: np.ndarray,
     transaction_keys = None if len(positions) == 0 or positions[-1] == len(positions) - 1 else positions
     tables = {name: _table(name, index, raw[name], transaction_keys, separators, codes) for name in TABLES}
     findings = [_value_finding(index, *issue) for issue in issues]
-    return RemittanceTables(tables, findings, len(positions))
+    return RemittanceTables(tables, findings, count)
 
 
 def _parts(segments: int) -> int:
