@@ -696,3 +696,14 @@ def test_transactions_of_several_documents_are_numbered_in_the_order_given():
     assert tables["payments"].column("amount_cents").tolist() == [100, 300]
     assert tables["claims"].column("transaction").tolist() == [0, 2, 2]
     assert tables["claims"].column("claim").tolist() == [0, 1, 2]
+
+
+def test_element_is_compares_whole_elements():
+    index = edi.read(x835("BPR*I*835*C*NON", "CLP*8350*1*83*835")).index
+    segments = np.array([2, 3, 4, 4, -1])  # ST, BPR, CLP, CLP, none
+    elements = [_backend.columns.element_is(index, segments[k:k + 1], j, b"835")[0]
+                for k, j in enumerate([1, 2, 1, 4, 1])]
+    assert elements == [True, True, False, True, False]
+    assert _backend.columns.element_is(index, segments, 3, b"83").tolist() == [False, False, True, True, False]
+    with pytest.raises(ValueError):
+        _backend.columns.element_is(index, np.array([len(index)]), 1, b"835")

@@ -766,3 +766,24 @@ def element_spans(index, segments, elements, int component_number, bytes separat
         o_start[r] = s.start
         o_end[r] = s.end
     return out_start, out_end
+
+
+def element_is(index, segments, Py_ssize_t element_number, bytes text):
+    """A bool array: whether element `element_number` of each of the segments is exactly
+    `text`; see `edi._py.remit`."""
+    cdef const int64_t[:] segs = np.asarray(segments, np.int64)
+    cdef Py_ssize_t n_seg = len(index), r, i, length = len(text)
+    cdef const unsigned char *wanted = text
+    cdef Index ix = open_index(index)
+    cdef Span s
+    out = np.zeros(segs.shape[0], np.bool_)
+    cdef cnp.npy_bool[::1] hits = out
+    for r in range(segs.shape[0]):
+        i = segs[r]
+        if i < -1 or i >= n_seg:
+            raise ValueError("segment outside the index")
+        if i < 0:
+            continue  # no segment: no match, as in element_spans
+        s = element(&ix, i, element_number)
+        hits[r] = s.end - s.start == length and memcmp(ix.buf + s.start, wanted, length) == 0
+    return out

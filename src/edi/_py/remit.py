@@ -302,3 +302,10 @@ def element_spans(index, segments, elements, component: int, separator: bytes):
             b = b if at < 0 else at
         start[r], end[r] = a, b
     return start, end
+
+
+def element_is(index, segments, element: int, text: bytes) -> np.ndarray:
+    """A bool array: whether element `element` of each of the segments is exactly `text`."""
+    start, end = element_spans(index, segments, element, 0, b"")
+    buf = index.buf
+    return np.array([buf[a:b] == text for a, b in zip(start.tolist(), end.tolist())], bool)

@@ -191,7 +191,7 @@ def _extract_run(index: SegmentIndex, firsts: np.ndarray, lasts: np.ndarray) -> 
     counts in `transaction_count` (835 or not), so that `concat` numbers the next run's on."""
     count = len(firsts)
     positions = np.arange(count)
-    is_835 = StringColumn(index.buf, *_backend.columns.element_spans(index, firsts, 1, 0, b"")).equals("835")
+    is_835 = _backend.columns.element_is(index, firsts, 1, b"835")
     if not is_835.all():
         positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
     raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts).sum()) + len(firsts)))
