@@ -369,8 +369,8 @@ def test_envelope_findings_match_naive_check(path):
 
 
 @pytest.mark.parametrize("path", params(ALL_FILES))
-def test_envelope_checked_over_arrays_is_one_the_builder_finds_faultless(path):
-    """`regular_ranges` (the envelope checked over whole arrays, which lets a document build its
+def test_envelope_check_accepts_only_what_the_builder_finds_faultless(path):
+    """`regular_ranges` (the envelope checked in one pass, which lets a document build its
     tree when first used) accepts an envelope only where the builder walking it finds nothing,
     and gives the builder's transaction ranges; a lazily built document is the eager one."""
     try:
@@ -395,9 +395,9 @@ def test_envelope_checked_over_arrays_is_one_the_builder_finds_faultless(path):
     assert not doc.changed and edi.write(doc) == path.read_bytes()
 
 
-def test_envelope_checked_over_arrays_accepts_most_valid_files():
+def test_envelope_check_accepts_nearly_every_faultless_valid_file():
     """Nearly every valid corpus file whose envelope the builder finds faultless is accepted by
-    the array check (445 of 452 when written: the others write counts or numbers otherwise)."""
+    the envelope check (445 of 452 when written: the others write counts or numbers otherwise)."""
     accepted = faultless = 0
     for path in VALID:
         try:

@@ -444,7 +444,7 @@ def test_findings_name_the_file_they_are_in(tmp_path):
     assert all(f.location.source is None for f in validate(edi.read(path.read_bytes())))
 
 
-# --- the envelope checked over arrays ---------------------------------------------------------------
+# --- the envelope checked in one pass -------------------------------------------------------------
 
 ENVELOPE = (b"ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *240101*1200*^*00501*000000007*0*P*:~"
             b"GS*HP*PAYER*CLINIC*20240101*1200*42*X*005010X221A1~"
@@ -470,8 +470,8 @@ ENVELOPE = (b"ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC      
     (b"GE*2*42~", b"", F.GE_MISSING),
     (b"GS*HP*PAYER*CLINIC*20240101*1200*42*X*005010X221A1~", b"", F.SET_OUTSIDE_GROUP),
 ])
-def test_envelope_faults_leave_the_array_check_to_the_builder(old, new, code):
-    """The array check accepts the faultless envelope (its tree is built when first used), and
+def test_envelope_faults_leave_the_envelope_check_to_the_builder(old, new, code):
+    """The envelope check accepts the faultless envelope (its tree is built when first used), and
     leaves every faulty one to the builder, which reports the fault."""
     doc = edi.read(ENVELOPE)
     assert doc.findings == [] and regular_ranges(doc.index)[0].tolist() == [2, 6, 11]
@@ -484,7 +484,7 @@ def test_envelope_faults_leave_the_array_check_to_the_builder(old, new, code):
     assert code in {f.code for f in edi.read(data).findings}
 
 
-def test_duplicate_interchange_leaves_the_array_check_to_the_builder():
+def test_duplicate_interchange_leaves_the_envelope_check_to_the_builder():
     data = ENVELOPE + ENVELOPE
     assert regular_ranges(edi.tokenize(data)) is None
     assert F.DUPLICATE_INTERCHANGE in {f.code for f in edi.read(data).findings}

@@ -1,9 +1,9 @@
 """Envelope structure: ISA/IEA, GS/GE and ST/SE pairs found in a SegmentIndex, with the control
 checks of DOMAIN section 8 (counts, control numbers, missing trailers, duplicates) as findings.
 
-A faultless envelope is checked over whole arrays (`regular_ranges`) and its tree built when
-first used; any other is walked control segment by control segment (`_Builder`), which reports
-what is wrong. Counting the segments of a set is array work either way.
+A faultless envelope is checked by a kernel in one pass (`regular_ranges`) and its tree built
+when first used; any other is walked control segment by control segment in Python (`_Builder`),
+which reports what is wrong.
 """
 from __future__ import annotations
 
@@ -63,8 +63,8 @@ def build_tree(index: SegmentIndex) -> list[Interchange]:
 
 def regular_ranges(index: SegmentIndex) -> tuple[np.ndarray, np.ndarray] | None:
     """The (ST, SE) positions of every transaction set when the envelope is one that `_Builder`
-    would accept without a finding, checked over whole arrays by a kernel (`_fast._envelope`,
-    twin `_py.envelope`): well-nested ISA/GS/ST/SE/GE/IEA segments in uppercase, every
+    would accept without a finding, checked by a kernel (`_fast._envelope`, twin
+    `_py.envelope`): well-nested ISA/GS/ST/SE/GE/IEA segments in uppercase, every
     trailer's count and control number equal as bytes to what the builder expects, no
     duplicate control numbers, no empty segment, and no segment outside a set but the
     interchange-level ones. None when anything is otherwise (or merely written otherwise, such

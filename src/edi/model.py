@@ -566,7 +566,7 @@ class Document:
     @interchanges.setter
     def interchanges(self, interchanges: list[Interchange]) -> None:
         if self._interchanges is None:
-            self.interchanges  # the tree as read, for the writer to tell what changed
+            self._original = tuple(self._build())  # the tree as read: the writer tells what changed
         self._interchanges = interchanges
 
     @property

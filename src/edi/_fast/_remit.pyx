@@ -153,7 +153,7 @@ cdef inline int64_t amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize
 
 
 cdef inline int64_t store_amount(const Index *ix, Issues *issues, Rows *rows, Py_ssize_t r, int slot,
-                          Py_ssize_t i, Py_ssize_t j, Span s) noexcept nogil:
+                                 Py_ssize_t i, Py_ssize_t j, Span s) noexcept nogil:
     """`amount` of element j of segment i, which lies at s."""
     cdef int64_t cents = 0
     cdef int issue

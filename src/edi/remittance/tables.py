@@ -190,11 +190,14 @@ def _extract_run(index: SegmentIndex, firsts: np.ndarray, lasts: np.ndarray) -> 
     of one index (ST..SE); k is the `transaction` key of transaction k, and every one of them
     counts in `transaction_count` (835 or not), so that `concat` numbers the next run's on."""
     count = len(firsts)
-    positions = np.arange(count)
+    # The kernel numbers the transactions it is given; where some are not 835s, their keys are
+    # the positions of those it is given (None: the kernel's own numbers).
+    positions = None
     is_835 = _backend.columns.element_is(index, firsts, 1, b"835")
     if not is_835.all():
-        positions, firsts, lasts = positions[is_835], firsts[is_835], lasts[is_835]
-    raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts).sum()) + len(firsts)))
+        positions = np.flatnonzero(is_835)
+        firsts, lasts = firsts[positions], lasts[positions]
+    raw, issues = _backend.columns.extract_835(index, firsts, lasts, _parts(int((lasts - firsts + 1).sum())))
     # Component separators: `separators[codes[t]]` is transaction t's.
     chunk_components = [d.delimiters.component for d in index.dialects]
     separators = sorted(set(chunk_components))
@@ -203,10 +206,7 @@ def _extract_run(index: SegmentIndex, firsts: np.ndarray, lasts: np.ndarray) -> 
     else:
         chunks = np.searchsorted(index.chunk_first, firsts, side="right") - 1
         codes = np.array([separators.index(c) for c in chunk_components], np.int64)[chunks]
-    # The kernel numbers the transactions it was given: their keys are these positions (None:
-    # the same numbers, when every transaction of the run is an 835).
-    transaction_keys = None if len(positions) == 0 or positions[-1] == len(positions) - 1 else positions
-    tables = {name: _table(name, index, raw[name], transaction_keys, separators, codes) for name in TABLES}
+    tables = {name: _table(name, index, raw[name], positions, separators, codes) for name in TABLES}
     findings = [_value_finding(index, *issue) for issue in issues]
     return RemittanceTables(tables, findings, count)
 
