@@ -182,6 +182,18 @@ def test_halves_scanned_side_by_side_give_the_same_index(middle):
         assert [a.tolist() for a in cut[:7]] == [a.tolist() for a in expected[:7]] and cut[7:] == expected[7:]
 
 
+@pytest.mark.skipif("cython" not in _backend.KERNELS, reason="the Cython extension is not built")
+def test_halves_of_segments_too_many_for_the_buffers_give_the_same_index():
+    """Buffers are sized for segments of 16 bytes on average: when the first half holds more
+    segments than they have room for with the second's, one thread scans the region."""
+    kernel = _backend.KERNELS["cython"]
+    data = envelope([b"LX*%d" % (k % 10) for k in range(40_000)])  # 5 bytes a segment
+    args = (data, 0, len(data), 105, ord("*"), b"~", 65535, 1024, True)
+    expected, cut = kernel(*args), kernel(*args, 2, 1)
+    assert len(expected[0]) == 40_006
+    assert [a.tolist() for a in cut[:7]] == [a.tolist() for a in expected[:7]] and cut[7:] == expected[7:]
+
+
 @pytest.mark.parametrize("bad", [b"BIN*5*toolong~", b"BIN*99*short~", b"BIN*X*abc~", b"BIN**abc~"])
 def test_bin_segment_with_wrong_length_is_a_syntax_error(bad):
     data = envelope([b"BGN*11*1*20240101", bad[:-1]])
