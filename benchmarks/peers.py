@@ -40,10 +40,11 @@ CLAIM_SEGMENT = {"835": "CLP", "837p": "CLM"}
 DEFAULT_TIMEOUT = 120.0
 FALLBACK_SIZE = "1MB"
 # A parse is repeated in its process until this much CPU time is spent (at most MAX_ROUNDS
-# parses; 3 s, so that a 50 MB file gives edi some 25 rounds on this noisy machine). The first round is a warm-up (one-time setup: maps, schemas, caches) unless it is the
-# only one; of the others, the median wall time counts, and the mean CPU time: this machine's
-# CPU clock moves in steps of up to 4 ms, so a 2 ms parse reads as 0 or 4 ms, and only the mean
-# of many comes out right.
+# parses; 3 s, so that a 50 MB file gives edi some 25 rounds on this noisy machine). The first
+# round is a warm-up (one-time setup: maps, schemas, caches) unless it is the only one; of the
+# others, the median wall time counts, and the mean CPU time: this machine's CPU clock moves in
+# steps of up to 4 ms, so a 2 ms parse reads as 0 or 4 ms, and only the mean of many comes out
+# right.
 MIN_CPU_S = 3.0
 MAX_ROUNDS = 200
 # The wall-clock limit of a child, as a multiple of its CPU budget (the 2 cores are shared).

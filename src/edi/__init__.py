@@ -42,10 +42,8 @@ def read(data: bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS, 
 
 def read_file(path: str | os.PathLike, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS) -> Document:
     """Read an X12 file into a Document."""
-    threads = _backend.cores()
     with open(path, "rb") as f:
-        _backend.expect_scan(os.fstat(f.fileno()).st_size, threads)
-        data = _backend.read_bytes(f, threads)
+        data = _backend.read_bytes(f, _backend.cores())
     try:
         return read(data, strict=strict, limits=limits, name=os.fspath(path))
     except EdiSyntaxError as error:

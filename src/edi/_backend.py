@@ -31,9 +31,6 @@ CLAIM_KERNELS = {"python": _py_claims}
 #: Whole-file readers: `read_bytes(f, threads)` gives what `f.read()` does (the native one reads
 #: a file of 512 KB or more in two halves side by side, and a large one into huge pages).
 FILE_READERS = {"python": lambda f, threads=1: f.read()}
-#: `expect(size, threads)`: `size` bytes are being read for a scan with `threads` (the native
-#: tokenizer wakes the helper thread it will cut them for; the twin has none).
-SCAN_EXPECTERS = {"python": lambda size, threads: None}
 
 
 def release_memory() -> None:
@@ -59,7 +56,6 @@ else:
     COLUMN_KERNELS["cython"] = _c_remit
     CLAIM_KERNELS["cython"] = _c_claims
     FILE_READERS["cython"] = _c_pool.read_bytes
-    SCAN_EXPECTERS["cython"] = _c_tokenizer.expect
     release_memory = _c_pool.release
 
 BACKEND = "cython" if "cython" in KERNELS and not os.environ.get("EDI_NO_EXTENSIONS") else "python"
@@ -71,7 +67,6 @@ envelope_ranges = ENVELOPE_KERNELS[BACKEND]
 columns = COLUMN_KERNELS[BACKEND]
 claim_values = CLAIM_KERNELS[BACKEND]
 read_bytes = FILE_READERS[BACKEND]
-expect_scan = SCAN_EXPECTERS[BACKEND]
 
 
 #: At most this many threads per kernel call when set (`limit_threads`); else one per core.
@@ -100,15 +95,12 @@ def limit_threads(count: int | None) -> None:
 def use(name: str):
     """Run the block with the named backend's kernels (for tests and benchmarks)."""
     global scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values
-    global read_bytes, expect_scan
-    saved = (scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes,
-             expect_scan)
-    (scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes,
-     expect_scan) = (KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name],
-                     ENVELOPE_KERNELS[name], COLUMN_KERNELS[name], CLAIM_KERNELS[name], FILE_READERS[name],
-                     SCAN_EXPECTERS[name])
+    global read_bytes
+    saved = scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes
+    scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes = (
+        KERNELS[name], LOOP_KERNELS[name], BATCH_KERNELS[name], VALIDATE_KERNELS[name], ENVELOPE_KERNELS[name],
+        COLUMN_KERNELS[name], CLAIM_KERNELS[name], FILE_READERS[name])
     try:
         yield
     finally:
-        (scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes,
-         expect_scan) = saved
+        scan_segments, walk_loops, walk_batch, check_elements, envelope_ranges, columns, claim_values, read_bytes = saved

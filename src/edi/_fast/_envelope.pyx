@@ -14,7 +14,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort
 from libc.string cimport memcmp
 
-from edi._fast._index cimport Index, Span, element
+from edi._fast._index cimport Index, Span, element, open_index
 
 import numpy as np
 
@@ -191,15 +191,9 @@ cdef Py_ssize_t walk(const Index *ix, const int64_t *controls, Py_ssize_t n_cont
 
 def regular_ranges(index):
     """(ST positions, SE positions) as int64 arrays, or None; see `edi._py.envelope`."""
-    cdef const unsigned char[::1] buf = index.buf
-    cdef const int64_t[::1] seg_start = index.seg_start
-    cdef const uint32_t[::1] seg_len = index.seg_len
-    cdef const uint32_t[::1] seg_tag = index.seg_tag
-    cdef const int64_t[::1] elem_ptr = index.elem_ptr
-    cdef const unsigned short[::1] elem_offset = index.elem_offset
     cdef const int64_t[::1] controls
     cdef Index ix
-    cdef Py_ssize_t n, sets
+    cdef Py_ssize_t n, sets, n_segments = len(index)
     cdef int64_t[::1] st, se
     cdef Value *scratch
     listed = index.controls if index.controls is not None else index.positions("ISA", "IEA", "GS", "GE", "ST", "SE",
@@ -208,13 +202,7 @@ def regular_ranges(index):
     n = controls.shape[0]
     if n == 0 or len(index._empty_segments()):
         return None
-    ix.buf = &buf[0]
-    ix.buf_len = buf.shape[0]
-    ix.seg_start = &seg_start[0]
-    ix.seg_len = &seg_len[0]
-    ix.seg_tag = &seg_tag[0]
-    ix.elem_ptr = &elem_ptr[0]
-    ix.elem_offset = &elem_offset[0] if elem_offset.shape[0] else NULL
+    ix = open_index(index)
     st_array, se_array = np.empty(n, np.int64), np.empty(n, np.int64)
     st, se = st_array, se_array
     scratch = <Value *>malloc(3 * n * sizeof(Value))
@@ -222,7 +210,7 @@ def regular_ranges(index):
         raise MemoryError()
     try:
         with nogil:
-            sets = walk(&ix, &controls[0], n, seg_tag.shape[0], &st[0], &se[0], scratch, scratch + n, scratch + 2 * n)
+            sets = walk(&ix, &controls[0], n, n_segments, &st[0], &se[0], scratch, scratch + n, scratch + 2 * n)
     finally:
         free(scratch)
     if sets < 0:

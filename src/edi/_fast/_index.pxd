@@ -22,6 +22,25 @@ cdef struct Span:
     Py_ssize_t end
 
 
+cdef inline Index open_index(index) except *:
+    """Raw pointers into a SegmentIndex's arrays (kept alive by `index` for the caller's call)."""
+    cdef Index ix
+    cdef const unsigned char[::1] buf = index.buf
+    cdef const int64_t[::1] seg_start = index.seg_start
+    cdef const uint32_t[::1] seg_len = index.seg_len
+    cdef const uint32_t[::1] seg_tag = index.seg_tag
+    cdef const int64_t[::1] elem_ptr = index.elem_ptr
+    cdef const uint16_t[::1] elem_offset = index.elem_offset
+    ix.buf = &buf[0] if buf.shape[0] else NULL
+    ix.buf_len = buf.shape[0]
+    ix.seg_start = &seg_start[0] if seg_start.shape[0] else NULL
+    ix.seg_len = &seg_len[0] if seg_len.shape[0] else NULL
+    ix.seg_tag = &seg_tag[0] if seg_tag.shape[0] else NULL
+    ix.elem_ptr = &elem_ptr[0]
+    ix.elem_offset = &elem_offset[0] if elem_offset.shape[0] else NULL
+    return ix
+
+
 # One segment's place in the index, read once: a kernel that reads several elements of a
 # segment while it writes its outputs keeps these in registers (the compiler cannot know that
 # those writes leave the index alone, so it would read the index arrays again).

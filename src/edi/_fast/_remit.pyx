@@ -18,7 +18,7 @@ from libc.stdint cimport INT64_MIN, int64_t, uint8_t, uint16_t, uint32_t, uint64
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcmp, memcpy, memmove, memset
 
-from edi._fast._index cimport Index, Seg, Span, component, element, element_of, segment
+from edi._fast._index cimport Index, Seg, Span, component, element, element_of, open_index, segment
 from edi._fast._workers cimport run_tasks, wake
 from edi._fast._values cimport NUMBER_BAD, NUMBER_INEXACT, parse_cents, parse_date
 
@@ -434,25 +434,6 @@ cdef void transaction(const Index *ix, Issues *issues, Issues *late, Rows *out, 
     elif first_payment >= 0:
         add_to(payments, first_payment, PAYMENT_CLAIMS_PAID, claims_paid)
         add_to(payments, first_payment, PAYMENT_PROVIDER_ADJUSTMENTS, provider_total)
-
-
-cdef Index open_index(index) except *:
-    """Raw pointers into the index's arrays (kept alive by `index` for the caller's call)."""
-    cdef Index ix
-    cdef const unsigned char[::1] buf = index.buf
-    cdef const int64_t[::1] seg_start = index.seg_start
-    cdef const uint32_t[::1] seg_len = index.seg_len
-    cdef const uint32_t[::1] seg_tag = index.seg_tag
-    cdef const int64_t[::1] elem_ptr = index.elem_ptr
-    cdef const uint16_t[::1] elem_offset = index.elem_offset
-    ix.buf = &buf[0] if buf.shape[0] else NULL
-    ix.buf_len = buf.shape[0]
-    ix.seg_start = &seg_start[0] if seg_start.shape[0] else NULL
-    ix.seg_len = &seg_len[0] if seg_len.shape[0] else NULL
-    ix.seg_tag = &seg_tag[0] if seg_tag.shape[0] else NULL
-    ix.elem_ptr = &elem_ptr[0]
-    ix.elem_offset = &elem_offset[0] if elem_offset.shape[0] else NULL
-    return ix
 
 
 cdef struct Part:

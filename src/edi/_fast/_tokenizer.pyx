@@ -321,13 +321,6 @@ cdef Py_ssize_t find_split(const unsigned char *buf, Py_ssize_t start, Py_ssize_
     return q + 1
 
 
-def expect(Py_ssize_t size, int threads):
-    """`size` bytes are being read for a scan with `threads`: when the scan will cut them in
-    halves, wake the helper that takes the second now (waking takes ~20-150 us on a VM)."""
-    if threads > 1 and size >= MIN_SPLIT_BYTES:
-        _workers.wake(2)
-
-
 def split_point(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, Py_ssize_t first_segment_end,
                 int element_separator, bytes terminator):
     """Where `scan_segments` with threads cuts buf[start:end] (-1: it does not), for the tests."""

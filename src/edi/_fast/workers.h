@@ -49,8 +49,8 @@ int pthread_setaffinity_np(pthread_t thread, size_t size, const cpu_set_t *cpus)
 
 /* How long a helper spins for the next task after one (long enough for the Python between
    one kernel of a job and the next: 0.3 ms at 1 MB from the tokenizer to the tables kernel)
-   and after being woken ahead of one (a file being read for the tokenizer), and a caller for a
-   helper's task to end, before they sleep. */
+   and after being woken ahead of one, and a caller for a helper's task to end, before they
+   sleep. */
 #define EDI_IDLE_SPIN_NS 300000L
 #define EDI_WOKEN_SPIN_NS 1000000L
 #define EDI_WAIT_SPIN_NS 200000L

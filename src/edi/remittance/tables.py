@@ -92,8 +92,9 @@ COLUMNS = {
 }
 #: Constant text of `level` and remark `segment_id` cells, as spans of one buffer.
 LEVELS = b"claimline"
-DAYS = np.dtype("datetime64[D]")
 REMARK_SEGMENTS = b"MOAMIALQ"
+#: The dtype of date columns (the kernel's int64 days, viewed as dates).
+DAYS = np.dtype("datetime64[D]")
 #: A kernel run over more segments than this is cut into parts walked by threads (`_parts`).
 SEGMENTS_PER_PART = 25_000
 #: Sources and keys combine into one sortable int64: source * KEY_SPAN + key.
