@@ -120,26 +120,16 @@ cdef void note_control(Output *out, Py_ssize_t i) noexcept nogil:
     out.n_controls += 1
 
 
-cdef void note_segment(Output *out, Py_ssize_t s, Py_ssize_t e, Py_ssize_t p, uint32_t tag) noexcept nogil:
-    """Count what the driver checks and list the control segments, for segment n_seg (s..e,
-    its terminator ending at p)."""
-    if is_control(tag):
-        note_control(out, out.n_seg)
-    out.counts[0] += e == s
-    out.counts[1] += tag == 0 and e > s
-    out.counts[2] += ((tag >> 1) & tag & 0x202020) != 0
-    out.counts[3] += 0 <= out.last_end < s
-    out.last_end = p
-
-
-cdef inline void add_elements(Output *out, const unsigned char *buf, Py_ssize_t s, Py_ssize_t e,
-                              unsigned char sep) noexcept nogil:
-    """Scalar element split, for the rare paths (the ISA, an unterminated last segment)."""
+cdef inline Py_ssize_t add_elements(uint16_t *elem_offset, Py_ssize_t n_elem, const unsigned char *buf,
+                                     Py_ssize_t s, Py_ssize_t e, unsigned char sep) noexcept nogil:
+    """Scalar element split, for the rare paths (the ISA, an unterminated last segment); returns
+    the new element count."""
     cdef Py_ssize_t q
     for q in range(s, e):
         if buf[q] == sep:
-            out.elem_offset[out.n_elem] = <uint16_t>(q + 1 - s)
-            out.n_elem += 1
+            elem_offset[n_elem] = <uint16_t>(q + 1 - s)
+            n_elem += 1
+    return n_elem
 
 
 cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
@@ -147,34 +137,48 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                      const unsigned char *term, Py_ssize_t term_len,
                      Py_ssize_t max_segment_length, Py_ssize_t max_elements, bint final,
                      Output *out, int *status) noexcept nogil:
-    """Returns the stop offset and sets `status`; mirrors the twin branch by branch."""
+    """Returns the stop offset and sets `status`; mirrors the twin branch by branch. The
+    output's row counts, counts and buffers are held in locals while scanning and stored back
+    once, at the one exit: kept in `out`, every int64 row written would make the compiler read
+    them back from memory (an int64 store may alias them)."""
     cdef Py_ssize_t p = start, s, e, q, k, limit, n_before, last, id_end, length_start, data_start
-    cdef Py_ssize_t declared
+    cdef Py_ssize_t declared, stop
     cdef unsigned char t0 = term[0]
     cdef uint32_t tag
     cdef bint found
     cdef Py_ssize_t base = start
     cdef uint64_t mask = load_mask(buf, start, end, sep, t0)
+    cdef int64_t *seg_start = out.seg_start
+    cdef uint32_t *seg_len = out.seg_len
+    cdef uint32_t *seg_tag = out.seg_tag
+    cdef int64_t *elem_ptr = out.elem_ptr
+    cdef uint16_t *elem_offset = out.elem_offset
+    cdef Py_ssize_t n_seg = out.n_seg, n_elem = out.n_elem, seg_cap = out.seg_cap, elem_cap = out.elem_cap
+    cdef Py_ssize_t empty = out.counts[0], bad_ids = out.counts[1], lowercase = out.counts[2]
+    cdef Py_ssize_t gaps = out.counts[3], last_end = out.last_end
     status[0] = STATUS_END
     while True:
         while p < end and is_layout(buf[p]) and buf[p] != sep:
             p += 1
         if p >= end:
-            return end
+            stop = end
+            break
         s = p
-        if (out.n_seg > 0 and buf[s] == 73 and s + 3 < end and buf[s + 1] == 83 and buf[s + 2] == 65
+        if (n_seg > 0 and buf[s] == 73 and s + 3 < end and buf[s + 1] == 83 and buf[s + 2] == 65
                 and not is_id_byte(buf[s + 3]) and not is_layout(buf[s + 3])):
             status[0] = STATUS_ISA
-            return s
+            stop = s
+            break
         # Room for this segment and as many elements as it could hold.
-        if out.n_seg == out.seg_cap or out.elem_cap - out.n_elem <= max_segment_length + term_len + 16:
+        if n_seg == seg_cap or elem_cap - n_elem <= max_segment_length + term_len + 16:
             status[0] = STATUS_FULL
-            return s
-        n_before = out.n_elem
+            stop = s
+            break
+        n_before = n_elem
 
-        if out.n_seg == 0 and first_segment_end >= 0:
+        if n_seg == 0 and first_segment_end >= 0:
             e = first_segment_end
-            add_elements(out, buf, s, e, sep)
+            n_elem = add_elements(elem_offset, n_elem, buf, s, e, sep)
             p = e + term_len
         elif s + 3 < end and buf[s] == 66 and buf[s + 1] == 73 and buf[s + 2] == 78 and buf[s + 3] == sep:
             # BIN: BIN01 is the byte length of BIN02, which may hold any bytes at all.
@@ -184,10 +188,12 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                 q += 1
             if q >= end:
                 status[0] = STATUS_BAD_BINARY if final else STATUS_NEED_MORE
-                return s
+                stop = s
+                break
             if q == length_start or q - length_start > 10 or buf[q] != sep:
                 status[0] = STATUS_BAD_BINARY
-                return s
+                stop = s
+                break
             declared = 0
             for k in range(length_start, q):
                 declared = declared * 10 + (buf[k] - 48)
@@ -195,13 +201,15 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
             e = data_start + declared
             if e + term_len > end:
                 status[0] = STATUS_BAD_BINARY if final else STATUS_NEED_MORE
-                return s
+                stop = s
+                break
             if memcmp(buf + e, term, term_len) != 0:
                 status[0] = STATUS_BAD_BINARY
-                return s
-            out.elem_offset[out.n_elem] = 4
-            out.elem_offset[out.n_elem + 1] = <uint16_t>(data_start - s)
-            out.n_elem += 2
+                stop = s
+                break
+            elem_offset[n_elem] = 4
+            elem_offset[n_elem + 1] = <uint16_t>(data_start - s)
+            n_elem += 2
             p = e + term_len
         else:
             limit = s + max_segment_length + term_len
@@ -227,8 +235,8 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                     break
                 mask &= mask - 1
                 if buf[q] == sep:
-                    out.elem_offset[out.n_elem] = <uint16_t>(q + 1 - s)
-                    out.n_elem += 1
+                    elem_offset[n_elem] = <uint16_t>(q + 1 - s)
+                    n_elem += 1
                 elif q + term_len <= limit and (term_len == 1 or memcmp(buf + q, term, term_len) == 0):
                     found = True
                     break
@@ -237,35 +245,49 @@ cdef Py_ssize_t scan(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                 p = e + term_len
             else:
                 # Elements counted past the segment's real end are discarded with the segment.
-                out.n_elem = n_before
+                n_elem = n_before
                 if limit < end or (final and end - s > max_segment_length):
                     status[0] = STATUS_SEGMENT_TOO_LONG
-                    return s
+                    stop = s
+                    break
                 if not final:
                     status[0] = STATUS_NEED_MORE
-                    return s
+                    stop = s
+                    break
                 e = end
                 p = end
-                add_elements(out, buf, s, e, sep)
-                last = out.elem_offset[out.n_elem - 1] + s if out.n_elem > n_before else s
+                n_elem = add_elements(elem_offset, n_elem, buf, s, e, sep)
+                last = elem_offset[n_elem - 1] + s if n_elem > n_before else s
                 while e > last and is_layout(buf[e - 1]) and buf[e - 1] != sep:
                     e -= 1
 
-        if out.n_elem - n_before > max_elements:
-            out.n_elem = n_before
+        if n_elem - n_before > max_elements:
+            n_elem = n_before
             status[0] = STATUS_TOO_MANY_ELEMENTS
-            return s
-        id_end = out.elem_offset[n_before] + s - 1 if out.n_elem > n_before else e
+            stop = s
+            break
+        id_end = elem_offset[n_before] + s - 1 if n_elem > n_before else e
         tag = pack_tag(buf, s, id_end)
-        note_segment(out, s, e, p, tag)
-        out.seg_start[out.n_seg] = s
-        out.seg_len[out.n_seg] = <uint32_t>(e - s)
-        out.seg_tag[out.n_seg] = tag
-        out.n_seg += 1
-        out.elem_ptr[out.n_seg] = out.n_elem
+        # What the driver checks, and the control segments' positions.
+        if is_control(tag):
+            note_control(out, n_seg)
+        empty += e == s
+        bad_ids += tag == 0 and e > s
+        lowercase += ((tag >> 1) & tag & 0x202020) != 0
+        gaps += 0 <= last_end < s
+        last_end = p
+        seg_start[n_seg] = s
+        seg_len[n_seg] = <uint32_t>(e - s)
+        seg_tag[n_seg] = tag
+        n_seg += 1
+        elem_ptr[n_seg] = n_elem
         if tag == TAG_IEA:
             status[0] = STATUS_IEA
-            return p
+            stop = p
+            break
+    out.n_seg, out.n_elem = n_seg, n_elem
+    out.counts[0], out.counts[1], out.counts[2], out.counts[3], out.last_end = empty, bad_ids, lowercase, gaps, last_end
+    return stop
 
 
 cdef void *moved(void *old, size_t used, size_t nbytes, bint pooled) except NULL:
