@@ -122,9 +122,10 @@ cdef inline int64_t eight_digits(uint64_t x, int k) noexcept nogil:
     return <int64_t>x
 
 
-cdef inline int parse_cents(const unsigned char *p, Py_ssize_t n, Py_ssize_t readable, int64_t *out) noexcept nogil:
-    """`parse_number(p, n, 2, out)`, reading amounts as they mostly are ("-1234.56", "80")
-    eight bytes at a time; `readable` bytes may be read from p (at least n)."""
+cdef inline bint plain_cents(const unsigned char *p, Py_ssize_t n, Py_ssize_t readable, int64_t *out) noexcept nogil:
+    """An amount as they mostly are ("-1234.56", "80": at most eight digits, none or two
+    decimals) read eight bytes at a time into out[0] as cents; False (out untouched) for any
+    other text, which `parse_number` reads. `readable` bytes may be read from p (at least n)."""
     cdef bint negative = n > 0 and p[0] == 45
     cdef Py_ssize_t m = n - negative
     cdef const unsigned char *q = p + negative
@@ -139,12 +140,19 @@ cdef inline int parse_cents(const unsigned char *p, Py_ssize_t n, Py_ssize_t rea
             if whole >= 0 and 0 <= d1 <= 9 and 0 <= d2 <= 9:
                 whole = whole * 100 + d1 * 10 + d2
                 out[0] = -whole if negative else whole
-                return 0
+                return True
         else:
             whole = eight_digits(x, m)
             if whole >= 0:
                 out[0] = -whole * 100 if negative else whole * 100
-                return 0
+                return True
+    return False
+
+
+cdef inline int parse_cents(const unsigned char *p, Py_ssize_t n, Py_ssize_t readable, int64_t *out) noexcept nogil:
+    """`parse_number(p, n, 2, out)`, with amounts as they mostly are read by `plain_cents`."""
+    if plain_cents(p, n, readable, out):
+        return 0
     return parse_number(p, n, 2, out)
 
 
