@@ -492,6 +492,20 @@ def test_duplicate_interchange_leaves_the_envelope_check_to_the_builder():
     assert regular_ranges(edi.tokenize(ENVELOPE + other)) is not None
 
 
+def test_a_duplicate_among_many_sets_leaves_the_envelope_check_to_the_builder():
+    """Control numbers are compared by hash first: 60 sets in a group, the last numbered as
+    one before it, are a duplicate; numbered apart, they are not."""
+    def group(numbers):
+        sets = b"".join(b"ST*835*%s~BPR*I*5*C~SE*3*%s~" % (n, n) for n in numbers)
+        return ENVELOPE.split(b"GS*")[0] + b"GS*HP*PAYER*CLINIC*20240101*1200*42*X*005010X221A1~" + sets + (
+            b"GE*%d*42~IEA*1*000000007~" % len(numbers))
+    numbers = [b"%04d" % k for k in range(1, 61)]
+    assert len(regular_ranges(edi.tokenize(group(numbers)))[0]) == 60
+    data = group(numbers[:-1] + [numbers[17]])
+    assert regular_ranges(edi.tokenize(data)) is None
+    assert F.DUPLICATE_SET in {f.code for f in edi.read(data).findings}
+
+
 def test_edits_to_a_lazily_built_document_are_written():
     doc = edi.read(ENVELOPE)
     doc.transactions[2].segments[1][2] = "8"

@@ -46,6 +46,15 @@ def x835(*body: str, element: str = "*", component: str = ":", control: int = 1)
     return text.replace("*", element).encode()
 
 
+def x835_sets(*bodies: list[str]) -> bytes:
+    """One interchange holding an 835 for each body (control numbers 0001, 0002, ...)."""
+    sets = []
+    for k, body in enumerate(bodies, 1):
+        sets += [f"ST*835*{k:04d}", *body, f"SE*{len(body) + 2}*{k:04d}"]
+    envelope = [ISA, "GS*HP*S*R*20240101*1200*1*X*005010X221A1", *sets, f"GE*{len(bodies)}*1", "IEA*1*000000001"]
+    return ("~".join(envelope) + "~").encode()
+
+
 def number(body: list[str], k: int) -> int:
     """Segment number of body[k] in `x835(*body)` (ISA, GS, ST come first)."""
     return k + 4
@@ -192,15 +201,18 @@ def test_dates(text, day):
 
 
 def test_dates_read_again_are_the_dates_read_first():
-    """The kernel remembers the dates it parsed (by their text): 300 distinct dates, each read
-    three times over, and an invalid one among them each time, come out as parsed."""
+    """The kernel remembers the dates it parsed (by their text), from one transaction to the
+    next: 300 distinct dates, read again in each of three transactions, and an invalid one
+    among them each time, come out as parsed."""
     days = [datetime.date(2020, 1, 1) + datetime.timedelta(days=7 * k) for k in range(300)]
-    segments = ["BPR*I*0*C*NON"]
-    for _ in range(3):
-        for day in days:
-            segments += ["CLP*A*1*0*0", f"DTM*232*{day:%Y%m%d}", "DTM*233*20230229"]
-    tables = extract(edi.read(x835(*segments)))
+    body = ["BPR*I*0*C*NON"]
+    for day in days:
+        body += ["CLP*A*1*0*0", f"DTM*232*{day:%Y%m%d}", "DTM*233*20230229"]
+    document = edi.read(x835_sets(body, body, body))
+    assert document.findings == [] and len(document.transactions) == 3
+    tables = extract(document)
     assert tables["claims"].column("statement_from").astype(object).tolist() == days * 3
+    assert tables["claims"].column("transaction").tolist() == [0] * 300 + [1] * 300 + [2] * 300
     assert tables["claims"].nulls("statement_to").all()
     assert [f.code for f in tables.findings] == [F.BAD_DATE] * 900
 

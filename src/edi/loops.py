@@ -17,8 +17,7 @@ import numpy as np
 
 from . import _backend
 from ._py.loops import TOO_DEEP_MESSAGE
-from .index import element_values
-from .index import SegmentIndex
+from .index import SegmentIndex, element_values
 from .model import decode, find_schema
 from .schema import Schema
 

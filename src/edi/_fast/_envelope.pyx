@@ -7,8 +7,8 @@ finding, else None. One pass over the control segments the tokenizer listed, in 
 of ISA, GS, ST, SE, GE and IEA, each trailer's count and control number compared as bytes with
 what the builder expects, and no segment outside a set but the interchange-level ones. Then
 duplicate control numbers (ST02 in a group, GS06 in an interchange, ISA13 stripped in the file)
-are looked for by sorting each scope's values. Like the twin it is conservative, and the two
-may leave different rare cases (a TA1 inside a set, say) to the builder.
+are looked for by sorting each scope's values by hash. Like the twin it is conservative, and the
+two may leave different rare cases (a TA1 inside a set, say) to the builder.
 """
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort
@@ -29,25 +29,14 @@ cdef enum:
 
 
 cdef struct Value:
-    # A control number: its bytes buf[start:end], and a hash of them to sort by.
+    # A control number: where its bytes lie, and a hash of them to sort by.
     uint64_t hash
-    Py_ssize_t start, end
+    Span span
 
 
-cdef const unsigned char *sorted_buf  # the buffer `by_text` compares in (set before each qsort)
-
-
-cdef int by_text(const void *a, const void *b) noexcept nogil:
-    cdef const Value *x = <const Value *>a
-    cdef const Value *y = <const Value *>b
-    cdef Py_ssize_t n
-    if x.hash != y.hash:
-        return -1 if x.hash < y.hash else 1
-    n = min(x.end - x.start, y.end - y.start)
-    cdef int order = memcmp(sorted_buf + x.start, sorted_buf + y.start, n)
-    if order:
-        return order
-    return (x.end - x.start > y.end - y.start) - (x.end - x.start < y.end - y.start)
+cdef int by_hash(const void *a, const void *b) noexcept nogil:
+    cdef uint64_t x = (<const Value *>a).hash, y = (<const Value *>b).hash
+    return (x > y) - (x < y)
 
 
 cdef inline Value value_at(const Index *ix, Span s) noexcept nogil:
@@ -57,21 +46,34 @@ cdef inline Value value_at(const Index *ix, Span s) noexcept nogil:
     v.hash = 14695981039346656037ULL
     for q in range(s.start, s.end):
         v.hash = (v.hash ^ ix.buf[q]) * 1099511628211ULL
-    v.start, v.end = s.start, s.end
+    v.span = s
     return v
 
 
+cdef enum:
+    MAX_SAME_HASH = 8  # values of one hash compared pair by pair; more are left to the builder
+
+
 cdef bint has_duplicate(const Index *ix, Value *values, Py_ssize_t n) noexcept nogil:
-    """Whether two of the n values are the same bytes (sorts them)."""
-    global sorted_buf
-    cdef Py_ssize_t k
+    """Whether two of the n values may be the same bytes: sorted by hash, only values of one
+    hash are compared, pair by pair; more than MAX_SAME_HASH of one hash count as a duplicate
+    (the builder then checks), so that crafted collisions cannot make this quadratic. The sort
+    needs no state but its arguments: calls from several threads at once are safe."""
+    cdef Py_ssize_t first = 0, k, m, j
     if n < 2:
         return False
-    sorted_buf = ix.buf
-    qsort(values, n, sizeof(Value), by_text)
-    for k in range(1, n):
-        if by_text(&values[k - 1], &values[k]) == 0:
+    qsort(values, n, sizeof(Value), by_hash)
+    while first < n:
+        k = first + 1
+        while k < n and values[k].hash == values[first].hash:
+            k += 1
+        if k - first > MAX_SAME_HASH:
             return True
+        for m in range(first, k):
+            for j in range(m + 1, k):
+                if same_bytes(ix, values[m].span, values[j].span):
+                    return True
+        first = k
     return False
 
 
